@@ -1,0 +1,34 @@
+# Two commands a new user needs:
+#   make lab    set everything up and open the course in JupyterLab
+#   make test   set everything up and run the whole test suite (what CI runs)
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+KERNEL := video-course
+
+.PHONY: setup lab test lessons checkpoints clean
+
+setup: $(STAMP)
+
+# Re-runs whenever the pins in pyproject.toml change.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[course]"
+	$(BIN)/python -m ipykernel install --user --name $(KERNEL) --display-name "Python (video course)" >/dev/null
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=lessons
+
+# pytest for `utils` first, then nbval over every notebook (solutions, then lessons).
+test: $(STAMP)
+	$(BIN)/python -m pytest tests --nbval-lax solutions lessons
+
+# Regenerate the student notebooks from the solutions (the source of truth).
+lessons: $(STAMP)
+	$(BIN)/python -m utils.lessons
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,49 @@
+"""Test-run wiring: the network guard, and a table of notebook run times at the end."""
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+GUARD_DIR = Path(__file__).parent / "netguard"
+
+# Kernels started by nbval inherit this environment, so they load the guard too.
+_log_fd, GUARD_LOG = tempfile.mkstemp(prefix="course-netguard-", suffix=".log")
+os.close(_log_fd)
+os.environ["COURSE_NETGUARD_LOG"] = GUARD_LOG
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(GUARD_DIR), os.environ.get("PYTHONPATH")]))
+os.environ.setdefault("MPLBACKEND", "Agg")  # scripts and tests draw off-screen; kernels use their inline backend
+sys.path.insert(0, str(GUARD_DIR))
+import course_netguard  # noqa: E402
+
+course_netguard.install()
+
+_notebook_seconds = defaultdict(float)
+
+
+def pytest_runtest_logreport(report):
+    path = report.nodeid.split("::")[0]
+    if path.endswith(".ipynb"):
+        _notebook_seconds[path] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _notebook_seconds:
+        terminalreporter.section("notebook run times")
+        for path, seconds in sorted(_notebook_seconds.items()):
+            terminalreporter.write_line(f"{seconds:7.1f} s  {path}")
+        terminalreporter.write_line(f"{sum(_notebook_seconds.values()):7.1f} s  in all")
+    blocked = Path(GUARD_LOG).read_text() if Path(GUARD_LOG).exists() else ""
+    if blocked:
+        terminalreporter.section("network access attempts (blocked)")
+        terminalreporter.write_line(blocked)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    log = Path(GUARD_LOG)
+    if log.exists() and log.read_text().strip():
+        session.exitstatus = 1  # fail the run even if the code that tried swallowed the error
+    else:
+        log.unlink(missing_ok=True)
+

@@ -1,0 +1,72 @@
+"""The checkers pass the reference implementations and explain, never crash on, wrong ones."""
+import numpy as np
+import pytest
+import torch
+
+from utils import checks, flow, metrics, video
+
+REFERENCES = [
+    (checks.check_to_course_video, video.from_numpy),
+    (checks.check_resample_fps, video.resample_fps),
+    (checks.check_frame_differences, video.frame_differences),
+    (checks.check_backward_warp, flow.backward_warp),
+    (checks.check_lucas_kanade_step, flow.lucas_kanade_step),
+    (checks.check_psnr, metrics.psnr),
+]
+
+
+def _not_done(*args):
+    raise NotImplementedError()
+
+
+def _crashes(*args):
+    return args[0].reshape(-1, 7, 13)
+
+
+def _returns_none(*args):
+    return None
+
+
+def _off_by_a_bit(reference):
+    def wrong(*args):
+        result = reference(*args)
+        return result + 0.01 if isinstance(result, torch.Tensor) else result + 0.5  # PSNR tolerance is 0.05 dB
+    return wrong
+
+
+@pytest.mark.parametrize("checker, reference", REFERENCES, ids=lambda f: f.__name__)
+def test_reference_passes(checker, reference, capsys):
+    checker(reference)
+    assert "✅" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("checker, reference", REFERENCES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("student, words", [
+    (_not_done, "not implemented yet"),
+    (_crashes, "your function raised"),
+    (_returns_none, "expected"),
+    ("not a function", "expected a function"),
+])
+def test_wrong_code_is_explained(checker, reference, student, words):
+    with pytest.raises(checks.ExerciseFailed, match=words):
+        checker(student)
+
+
+@pytest.mark.parametrize("checker, reference", REFERENCES, ids=lambda f: f.__name__)
+def test_slightly_wrong_values_are_caught_with_the_case(checker, reference):
+    with pytest.raises(checks.ExerciseFailed, match=r"case 1 of \d+ failed"):
+        checker(_off_by_a_bit(reference))
+
+
+def test_failure_renders_without_a_traceback():
+    try:
+        checks.check_psnr(lambda a, b: 10 * torch.log10(1 / ((a - b) ** 2).mean()))
+    except checks.ExerciseFailed as failure:
+        lines = failure._render_traceback_()
+    assert lines[0].startswith("❌ psnr: case 2 of 2 failed") and any("expected" in line for line in lines)
+    assert not any("Traceback" in line for line in lines)
+
+
+def test_wrong_shape_is_named():
+    with pytest.raises(checks.ExerciseFailed, match=r"expected shape \(3, 3, 4, 5\), got shape \(3, 4, 5, 3\)"):
+        checks.check_to_course_video(lambda frames: torch.from_numpy(frames.astype(np.float32) / 255))

@@ -1,0 +1,45 @@
+"""The test run refuses network access beyond loopback, here and in subprocesses (kernels)."""
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import GUARD_DIR
+
+
+def test_loopback_is_allowed():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    client = socket.create_connection(server.getsockname(), timeout=2)
+    client.close()
+    server.close()
+
+
+def test_a_kernel_like_subprocess_is_guarded(tmp_path):
+    log = tmp_path / "blocked.log"
+    code = textwrap.dedent("""
+        import socket
+        for attempt in (lambda: socket.create_connection(("192.0.2.1", 80), timeout=1),
+                        lambda: socket.getaddrinfo("example.org", 443)):
+            try:
+                attempt()
+            except ConnectionError as error:
+                print("blocked:", error)
+    """)
+    env = {**os.environ, "COURSE_NETGUARD_LOG": str(log)}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.stdout.count("blocked: network access blocked") == 2, result.stdout + result.stderr
+    assert "192.0.2.1" in log.read_text() and "example.org" in log.read_text()
+    assert str(GUARD_DIR) in env["PYTHONPATH"]
+
+
+def test_this_process_is_guarded(monkeypatch, tmp_path):
+    import course_netguard
+
+    monkeypatch.setattr(course_netguard, "_LOG", str(tmp_path / "own.log"))  # keep the run's log clean
+    with pytest.raises(ConnectionError, match="only loopback"):
+        socket.create_connection(("198.51.100.7", 443), timeout=1)

@@ -1,0 +1,46 @@
+"""The install path: one set of pins, torch 2.13.0, no torchvision, CI runs the README's command."""
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _pyproject_pins():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    specs = project["dependencies"] + project["optional-dependencies"]["course"]
+    return dict(s.split("==") for s in specs)
+
+
+def _environment_pins():
+    pins = {}
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        match = re.fullmatch(r"\s*-\s*([A-Za-z0-9_.\-]+)==(\S+)\s*", line)
+        if match:
+            pins[match[1]] = match[2]
+    return pins
+
+
+def test_every_dependency_is_pinned_exactly():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for spec in project["dependencies"] + project["optional-dependencies"]["course"]:
+        assert re.fullmatch(r"[A-Za-z0-9_.\-]+==[0-9][0-9A-Za-z.]*", spec), spec
+
+
+def test_environment_yml_agrees_with_pyproject():
+    assert _environment_pins() == _pyproject_pins()
+    assert re.search(r"^\s*-\s*-e \.\s*$", (ROOT / "environment.yml").read_text(), re.M)
+
+
+def test_torch_is_2_13_and_torchvision_absent():
+    pins = _pyproject_pins()
+    assert pins["torch"] == "2.13.0"
+    assert "torchvision" not in pins and "torchaudio" not in pins
+    source = "\n".join(p.read_text() for p in (ROOT / "utils").glob("*.py"))
+    assert "torchvision" not in source
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "exec make test" in (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in readme and "make lab" in readme and "torchvision" in readme

@@ -1,0 +1,184 @@
+"""Exercise checkers: run the student's function on several cases and say, in plain words, which
+case failed and why (input, expected, got). They never let a traceback of theirs reach the
+student: a failure is an `ExerciseFailed` whose notebook display is just the explanation.
+
+Each `check_*` takes the student's function, prints a ✅ line when every case passes, and raises
+ExerciseFailed otherwise.
+"""
+import traceback
+
+import numpy as np
+import torch
+
+from utils import flow, metrics, video
+
+
+class ExerciseFailed(AssertionError):
+    """A checked exercise that does not pass yet."""
+
+    def _render_traceback_(self):  # IPython shows these lines instead of a traceback
+        return [f"❌ {line}" if i == 0 else f"   {line}" for i, line in enumerate(str(self).splitlines())]
+
+
+def describe(x):
+    """A short description of a value for a report: type, shape, dtype, range."""
+    if isinstance(x, torch.Tensor):
+        if x.numel() and (x.is_floating_point() or x.dtype in (torch.uint8, torch.int64)):
+            finite = x[torch.isfinite(x)] if x.is_floating_point() else x
+            low, high = finite.min().item() + 0.0, finite.max().item() + 0.0  # + 0.0 turns -0 into 0
+            span = f", values in [{low:.4g}, {high:.4g}]" if finite.numel() else ", no finite values"
+        else:
+            span = ""
+        return f"tensor of shape {tuple(x.shape)}, {x.dtype}{span}"
+    if isinstance(x, np.ndarray):
+        return f"NumPy array of shape {x.shape}, {x.dtype}"
+    if isinstance(x, float):
+        return f"{x:.6g}"
+    return f"{type(x).__name__} {x!r}"[:120]
+
+
+def compare_tensors(got, expected, atol=1e-5, rtol=1e-4):
+    """None if `got` matches `expected`; otherwise a sentence saying how it differs."""
+    if not isinstance(got, torch.Tensor):
+        return f"expected a torch.Tensor, got a {describe(got)}"
+    if tuple(got.shape) != tuple(expected.shape):
+        return f"expected shape {tuple(expected.shape)}, got shape {tuple(got.shape)}"
+    if got.dtype != expected.dtype:
+        return f"expected dtype {expected.dtype}, got {got.dtype}"
+    got_, expected_ = got.detach().double().cpu(), expected.detach().double().cpu()
+    error = (got_ - expected_).abs()
+    bad = ~(error <= atol + rtol * expected_.abs())
+    if bad.any():
+        where = tuple(int(i) for i in np.unravel_index(int(bad.flatten().nonzero()[0]), tuple(got.shape)))
+        return (f"values differ: at index {where} expected {expected_[where].item():.6g}, got {got_[where].item():.6g} "
+                f"(largest difference {error.max().item():.3g}, in {int(bad.sum())} of {bad.numel()} entries)")
+    return None
+
+
+def compare_numbers(got, expected, atol=1e-4):
+    try:
+        value = float(got)
+    except (TypeError, ValueError):
+        return f"expected a number, got a {describe(got)}"
+    if not abs(value - expected) <= atol:  # also false for NaN
+        return f"expected {expected:.6g}, got {value:.6g}"
+    return None
+
+
+def _where(err):
+    """' (at line N: code)' for the innermost frame of the student's own code, if there is one."""
+    library = ("site-packages", "/utils/", "\\utils\\")
+    frames = [f for f in traceback.extract_tb(err.__traceback__)[1:] if not any(p in f.filename for p in library)]
+    return f"\n(at line {frames[-1].lineno}: {frames[-1].line})" if frames and frames[-1].line else ""
+
+
+def run_cases(title, student_fn, cases, compare=compare_tensors):
+    """cases: list of (description, args tuple, expected). Stops at the first failing case."""
+    if not callable(student_fn):
+        raise ExerciseFailed(f"{title}: expected a function, got {describe(student_fn)}")
+    for number, (description, args, expected) in enumerate(cases, start=1):
+        inputs = ", ".join(describe(a) for a in args)
+        header = f"{title}: case {number} of {len(cases)} failed — {description}\ninput: {inputs}"
+        try:
+            got = student_fn(*[a.clone() if isinstance(a, torch.Tensor) else a for a in args])
+        except NotImplementedError:
+            raise ExerciseFailed(f"{title}: not implemented yet — replace `raise NotImplementedError()` "
+                                 "with your code, then run this cell again") from None
+        except Exception as err:  # the student's code crashed: say where, in their code
+            raise ExerciseFailed(f"{header}\nyour function raised {type(err).__name__}: {err}{_where(err)}") from None
+        try:
+            problem = compare(got, expected)
+        except Exception as err:
+            problem = f"the result could not be compared ({type(err).__name__}: {err}); got a {describe(got)}"
+        if problem:
+            raise ExerciseFailed(f"{header}\nexpected: {describe(expected)}\ngot: {describe(got)}\n{problem}")
+    print(f"✅ {title}: all {len(cases)} cases pass")
+
+
+def _generator(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+def _texture(height, width, seed=0):
+    """A smooth random gray texture (1, H, W) in [0, 1]: what optical flow needs to see motion."""
+    noise = torch.rand(1, 1, height // 4 + 3, width // 4 + 3, generator=_generator(seed))
+    smooth = torch.nn.functional.interpolate(noise, scale_factor=4, mode="bicubic", align_corners=False)
+    return smooth[0, :, :height, :width].clamp(0, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lesson 01
+
+def check_to_course_video(student_fn):
+    """to_course_video(frames): uint8 (T, H, W, C) → float (T, C, H, W) in [0, 1]."""
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, size=(3, 4, 5, 3), dtype=np.uint8)
+    extremes = np.zeros((2, 2, 3, 3), dtype=np.uint8)
+    extremes[1] = 255
+    gray = rng.integers(0, 256, size=(2, 6, 4, 1), dtype=np.uint8)
+    cases = [(f"3 RGB frames of 4×5 pixels", (rgb,), video.from_numpy(rgb)),
+             ("black and white frames: 0 must become 0.0 and 255 must become 1.0", (extremes,), video.from_numpy(extremes)),
+             ("2 gray frames (C = 1) of 6×4 pixels: height and width must not be swapped", (gray,), video.from_numpy(gray))]
+    run_cases("to_course_video", student_fn, cases)
+
+
+def check_resample_fps(student_fn):
+    """resample_fps(video, fps_in, fps_out): drop or repeat frames to change the frame rate."""
+    clip = torch.linspace(0, 1, 12).view(12, 1, 1, 1).expand(12, 1, 2, 2).contiguous()  # frame t has value t/11
+    cases = [("30 → 10 fps keeps every third frame", (clip, 30, 10), video.resample_fps(clip, 30, 10)),
+             ("10 → 30 fps shows every frame three times", (clip[:4], 10, 30), video.resample_fps(clip[:4], 10, 30)),
+             ("25 → 10 fps: frames floor(i · 2.5) = 0, 2, 5, 7, 10", (clip, 25, 10), video.resample_fps(clip, 25, 10)),
+             ("same rate: the video unchanged", (clip, 24, 24), clip)]
+    run_cases("resample_fps", student_fn, cases)
+
+
+def check_frame_differences(student_fn):
+    """frame_differences(video): mean |frame[t+1] − frame[t]| for each t, shape (T − 1,)."""
+    still = torch.full((4, 3, 5, 5), 0.5)
+    flash = still.clone()
+    flash[2] = 1.0
+    noisy = torch.rand(6, 1, 8, 8, generator=_generator(1))
+    cases = [("a still video: all differences 0", (still,), video.frame_differences(still)),
+             ("a flash at frame 2: differences 0, 0.5, 0.5", (flash,), video.frame_differences(flash)),
+             ("random frames (mean over channels and pixels, absolute values)", (noisy,), video.frame_differences(noisy))]
+    run_cases("frame_differences", student_fn, cases)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lesson 02
+
+def check_backward_warp(student_fn):
+    """backward_warp(image (N, C, H, W), flow (N, 2, H, W)) → image sampled at x + flow(x)."""
+    image = torch.rand(1, 3, 6, 7, generator=_generator(2))
+    zero = torch.zeros(1, 2, 6, 7)
+    shift_right = zero.clone()
+    shift_right[:, 0] = 1.0  # sample one pixel to the right: content moves left
+    fractional = torch.randn(2, 2, 6, 7, generator=_generator(3)) * 0.7
+    pair = torch.rand(2, 1, 6, 7, generator=_generator(4))
+    cases = [("zero flow returns the image unchanged", (image, zero), flow.backward_warp(image, zero)),
+             ("flow dx = +1 everywhere: out[..., x] = image[..., x + 1], border repeated", (image, shift_right),
+              flow.backward_warp(image, shift_right)),
+             ("fractional flow, a batch of 2: bilinear interpolation", (pair, fractional), flow.backward_warp(pair, fractional))]
+    run_cases("backward_warp", student_fn, cases, compare=lambda g, e: compare_tensors(g, e, atol=1e-4))
+
+
+def check_lucas_kanade_step(student_fn):
+    """lucas_kanade_step(frame0, frame1, window) on gray (N, 1, H, W) → flow (N, 2, H, W)."""
+    texture = _texture(32, 32, seed=5)[None]
+    moved = flow.backward_warp(texture, torch.tensor([-0.6, 0.3]).view(1, 2, 1, 1).expand(1, 2, 32, 32))
+    other = _texture(32, 32, seed=6)[None]
+    cases = [("identical frames: zero flow", (texture, texture, 9), flow.lucas_kanade_step(texture, texture, 9)),
+             ("a texture moved by (0.6, -0.3) pixels", (texture, moved, 9), flow.lucas_kanade_step(texture, moved, 9)),
+             ("two unrelated textures, window 5", (texture, other, 5), flow.lucas_kanade_step(texture, other, 5))]
+    run_cases("lucas_kanade_step", student_fn, cases, compare=lambda g, e: compare_tensors(g, e, atol=1e-3, rtol=1e-2))
+
+
+def check_psnr(student_fn):
+    """psnr(pred, target): mean over frames of 10·log10(1 / MSE_frame), for videos in [0, 1]."""
+    target = torch.rand(4, 3, 8, 8, generator=_generator(7))
+    noisy = (target + 0.05 * torch.randn(4, 3, 8, 8, generator=_generator(8))).clamp(0, 1)
+    uneven = noisy.clone()
+    uneven[0] = 0.0  # one ruined frame: the mean of per-frame PSNRs differs from the PSNR of the mean MSE
+    cases = [("a noisy copy", (noisy, target), metrics.psnr(noisy, target)),
+             ("one frame black, three noisy: average the per-frame PSNRs", (uneven, target), metrics.psnr(uneven, target))]
+    run_cases("psnr", student_fn, cases, compare=lambda g, e: compare_numbers(g, e, atol=0.05))

@@ -1,0 +1,127 @@
+"""Showing results in a notebook: videos inline, side by side, frame grids, flow images, curves.
+
+Outputs are kept small (frames capped, long sides capped) so that notebooks stay light; tiny
+videos are shown enlarged with crisp pixels instead of being resampled.
+"""
+import base64
+import html
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.colors import hsv_to_rgb
+from IPython.display import HTML
+
+from utils.video import check_video, resize, to_uint8, write_video
+
+
+def _shrink(video, max_frames, max_side):
+    check_video(video)
+    video = video[:max_frames].detach().float().cpu()
+    height, width = video.shape[-2:]
+    if max(height, width) > max_side:
+        scale = max_side / max(height, width)
+        video = resize(video, (max(2, round(height * scale)), max(2, round(width * scale))))
+    return video
+
+
+def video_html(video, fps=8, title=None, width=None, max_frames=96, max_side=320):
+    """An HTML snippet that plays `video`: an H.264 MP4 in a <video> tag, or a GIF if encoding fails."""
+    video = _shrink(video, max_frames, max_side)
+    height, native_width = video.shape[-2:]
+    width = width or max(native_width, 160 if native_width <= 96 else native_width)
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            data = write_video(Path(tmp) / "v.mp4", video, fps=fps).read_bytes()
+            media = (f'<video src="data:video/mp4;base64,{base64.b64encode(data).decode()}" width="{width}" '
+                     'autoplay loop muted playsinline controls style="image-rendering: pixelated"></video>')
+        except Exception:  # an FFmpeg build without libx264: a GIF plays everywhere
+            data = write_video(Path(tmp) / "v.gif", video, fps=fps).read_bytes()
+            media = (f'<img src="data:image/gif;base64,{base64.b64encode(data).decode()}" width="{width}" '
+                     'style="image-rendering: pixelated">')
+    caption = f'<div style="font: 12px sans-serif; text-align: center">{html.escape(title)}</div>' if title else ""
+    return f'<figure style="margin: 4px; display: inline-block">{media}{caption}</figure>'
+
+
+def show_video(video, fps=8, title=None, width=None):
+    """Play one video (T, C, H, W) inline, looping."""
+    return HTML(video_html(video, fps=fps, title=title, width=width))
+
+
+def show_videos(videos, titles=None, fps=8, width=None):
+    """Play several videos side by side, each with its title, e.g. ground truth next to predictions."""
+    titles = titles or [None] * len(videos)
+    if len(titles) != len(videos):
+        raise ValueError(f"expected one title per video; got {len(titles)} titles for {len(videos)} videos")
+    cells = "".join(video_html(v, fps=fps, title=t, width=width) for v, t in zip(videos, titles))
+    return HTML(f'<div style="display: flex; flex-wrap: wrap; align-items: flex-start">{cells}</div>')
+
+
+def show_frames(videos, titles=None, every=1, max_frames=10, size=1.6):
+    """A grid of frames: one row per video, one column per shown time step (frame index on top)."""
+    videos = [videos] if isinstance(videos, torch.Tensor) else list(videos)
+    rows = [to_uint8(v)[::every][:max_frames] for v in videos]
+    cols = max(len(r) for r in rows)
+    fig, axes = plt.subplots(len(rows), cols, figsize=(size * cols, size * len(rows)), squeeze=False)
+    for r, frames in enumerate(rows):
+        for c in range(cols):
+            ax = axes[r, c]
+            ax.axis("off")
+            if c < len(frames):
+                ax.imshow(frames[c], interpolation="nearest")
+                if r == 0:
+                    ax.set_title(f"t={c * every}", fontsize=8)
+        if titles:
+            axes[r, 0].text(-0.08, 0.5, titles[r], transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def flow_to_color(flow, max_magnitude=None):
+    """Optical flow (2, H, W) in pixels → colour image (3, H, W): hue is direction, brightness is speed."""
+    if not isinstance(flow, torch.Tensor) or flow.ndim != 3 or flow.shape[0] != 2:
+        got = tuple(flow.shape) if isinstance(flow, torch.Tensor) else type(flow).__name__
+        raise ValueError(f"expected a flow tensor of shape (2, H, W) holding (dx, dy); got {got}")
+    dx, dy = flow.detach().float().cpu().numpy()
+    magnitude = np.hypot(dx, dy)
+    scale = max_magnitude or max(magnitude.max(), 1e-6)
+    hsv = np.stack([(np.arctan2(-dy, dx) / (2 * np.pi)) % 1.0,  # -dy: image rows grow downwards
+                    np.ones_like(dx),
+                    np.clip(magnitude / scale, 0, 1)], axis=-1)
+    return torch.from_numpy(hsv_to_rgb(hsv)).permute(2, 0, 1).float()
+
+
+def show_flow(flow, image=None, step=8, title=None, ax=None):
+    """Flow as a colour image, with arrows every `step` pixels drawn over `image` if given."""
+    ax = ax or plt.subplots(figsize=(4, 4))[1]
+    color = flow_to_color(flow).permute(1, 2, 0).numpy()
+    if image is not None:
+        ax.imshow(to_uint8(image[None])[0])
+        ax.imshow(color, alpha=0.55)
+    else:
+        ax.imshow(color)
+    dx, dy = flow.detach().float().cpu().numpy()
+    ys, xs = np.mgrid[step // 2:dx.shape[0]:step, step // 2:dx.shape[1]:step]
+    ax.quiver(xs, ys, dx[ys, xs], dy[ys, xs], color="white", angles="xy", scale_units="xy", scale=1, width=0.004)
+    ax.set_title(title or "optical flow (hue = direction, brightness = speed)", fontsize=9)
+    ax.axis("off")
+    return ax
+
+
+def plot_curves(curves, xlabel="step", ylabel="loss", title=None, logy=False, ax=None):
+    """Plot named curves {name: values}; used for training losses and for metric sweeps."""
+    ax = ax or plt.subplots(figsize=(5, 3))[1]
+    for name, values in curves.items():
+        ax.plot(np.asarray(values, dtype=float), label=name)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if len(curves) > 1:
+        ax.legend()
+    ax.grid(alpha=0.3)
+    return ax

@@ -1,0 +1,51 @@
+"""Video quality metrics.
+
+- mse: the OpenSTL benchmark convention for Moving MNIST — squared error summed over the pixels
+  (C, H, W) of a frame, averaged over frames (and videos). It is large (hundreds) by design.
+- psnr: per-frame peak signal-to-noise ratio, 10·log10(1 / MSE_frame) for data in [0, 1],
+  averaged over frames.
+- ssim: per-frame structural similarity (Wang et al. 2004) from scikit-image, averaged over frames.
+Each accepts a video (T, C, H, W) or a batch (B, T, C, H, W) and returns a float.
+"""
+import numpy as np
+import torch
+from einops import rearrange
+from skimage.metrics import structural_similarity
+
+from utils.video import check_video
+
+PSNR_CAP = 100.0  # dB for identical frames, where 10·log10(1/0) would be infinite
+
+
+def _frames(pred, target):
+    """Validate and flatten both inputs to frames (N, C, H, W)."""
+    if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
+        raise TypeError(f"expected two tensors; got {type(pred).__name__} and {type(target).__name__}")
+    if pred.shape != target.shape:
+        raise ValueError(f"pred and target must have the same shape; got {tuple(pred.shape)} and {tuple(target.shape)}")
+    if pred.ndim == 5:
+        pred, target = (rearrange(x, "b t c h w -> (b t) c h w") for x in (pred, target))
+    check_video(pred, "pred")
+    check_video(target, "target")
+    return pred.detach().float().cpu(), target.detach().float().cpu()
+
+
+def mse(pred, target):
+    """Per-frame sum of squared errors over pixels, averaged over frames (OpenSTL convention)."""
+    pred, target = _frames(pred, target)
+    return ((pred - target) ** 2).sum(dim=(1, 2, 3)).mean().item()
+
+
+def psnr(pred, target):
+    """Mean over frames of the per-frame PSNR in dB (data range 1)."""
+    pred, target = _frames(pred, target)
+    frame_mse = ((pred - target) ** 2).mean(dim=(1, 2, 3))
+    return (10 * torch.log10(1 / frame_mse.clamp_min(10 ** (-PSNR_CAP / 10)))).mean().item()
+
+
+def ssim(pred, target):
+    """Mean over frames of scikit-image's SSIM (7×7 window, data range 1, channels averaged)."""
+    pred, target = _frames(pred, target)
+    scores = [structural_similarity(p.numpy(), t.numpy(), data_range=1.0, channel_axis=0)
+              for p, t in zip(pred, target)]
+    return float(np.mean(scores))

@@ -1,0 +1,52 @@
+"""Device choice, seeding, and the one-line setup report printed at the top of every notebook."""
+import platform
+import random
+import sys
+
+import numpy as np
+import torch
+
+
+def pick_device(prefer=None):
+    """CUDA if present, else Apple MPS, else CPU. `prefer="cpu"` forces a device."""
+    if prefer is not None:
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed):
+    """Seed Python, NumPy and torch (all devices) so that a notebook re-runs identically."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds CUDA and MPS generators
+
+
+def versions():
+    """The versions that matter when a result differs between two machines."""
+    import av
+    import skimage
+    import sklearn
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "av": av.__version__,
+        "scikit-image": skimage.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+def setup(seed=0, device=None):
+    """Pick the device, seed everything, print one line saying so, and return the device."""
+    device = pick_device(device)
+    seed_everything(seed)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
+    threads = torch.get_num_threads()
+    report = " | ".join(f"{k} {v}" for k, v in versions().items())
+    print(f"device: {device} ({name}, {threads} CPU threads) | seed {seed} | {report}", file=sys.stdout)
+    return device
