@@ -125,3 +125,31 @@ def plot_curves(curves, xlabel="step", ylabel="loss", title=None, logy=False, ax
         ax.legend()
     ax.grid(alpha=0.3)
     return ax
+
+
+def plot_timeline(events, title=None, ax=None):
+    """A timeline figure: events = [(year, label, family), ...]; one colour per family."""
+    ax = ax or plt.subplots(figsize=(11, 3.6))[1]
+    families = list(dict.fromkeys(family for _, _, family in events))
+    colors = dict(zip(families, plt.cm.tab10.colors))
+    years = sorted({year for year, _, _ in events})
+    ax.axhline(0, color="gray", lw=1)
+    for year in years:
+        at_year = [e for e in events if e[0] == year]
+        for k, (_, label, family) in enumerate(at_year):
+            height = (1 + k) * (1 if years.index(year) % 2 == 0 else -1)
+            ax.plot([year, year], [0, height * 0.9], color=colors[family], lw=1)
+            ax.scatter([year], [0], color="black", s=12, zorder=3)
+            ax.text(year, height, label, ha="center", va="center", fontsize=8,
+                    bbox=dict(boxstyle="round,pad=0.25", fc="white", ec=colors[family]))
+    handles = [plt.Line2D([], [], color=colors[f], lw=3, label=f) for f in families]
+    ax.legend(handles=handles, loc="upper left", fontsize=7, ncol=len(families), frameon=False, bbox_to_anchor=(0, 1.12))
+    ax.set_xticks(years)
+    ax.set_xlim(years[0] - 0.7, years[-1] + 0.7)
+    ax.set_ylim(-4, 4)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    if title:
+        ax.set_title(title, pad=24)
+    return ax
