@@ -37,6 +37,21 @@ def test_a_kernel_like_subprocess_is_guarded(tmp_path):
     assert str(GUARD_DIR) in env["PYTHONPATH"]
 
 
+def test_a_jupyter_kernel_is_guarded(tmp_path, monkeypatch):
+    """The kernels nbval starts inherit the guard: run a real one and try to leave loopback."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("COURSE_NETGUARD_LOG", str(tmp_path / "kernel.log"))  # keep the run's log clean
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(
+        "import socket\ntry:\n    socket.create_connection(('203.0.113.5', 80), timeout=1)\n"
+        "except ConnectionError as error:\n    print(error)")]
+    NotebookClient(notebook, timeout=60, kernel_name="python3").execute()
+    assert "only loopback is allowed" in notebook.cells[0].outputs[0]["text"]
+    assert "203.0.113.5" in (tmp_path / "kernel.log").read_text()
+
+
 def test_this_process_is_guarded(monkeypatch, tmp_path):
     import course_netguard
 

@@ -1,4 +1,7 @@
-"""Test-run wiring: the network guard, and a table of notebook run times at the end."""
+"""Test-run wiring for `make test`: the network guard, and a table of notebook run times at the end.
+
+At the repository root so that it applies to the notebooks in solutions/ and lessons/ as well.
+"""
 import os
 import sys
 import tempfile
@@ -6,7 +9,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-GUARD_DIR = Path(__file__).parent / "netguard"
+GUARD_DIR = Path(__file__).parent / "tests" / "netguard"
 
 # Kernels started by nbval inherit this environment, so they load the guard too.
 _log_fd, GUARD_LOG = tempfile.mkstemp(prefix="course-netguard-", suffix=".log")
