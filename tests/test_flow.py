@@ -1,13 +1,12 @@
 import pytest
 import torch
 
-from utils import flow
-from utils.checks import _texture
+from utils import data, flow
 
 
 def _translated(shift, size=48, seed=0):
     """A smooth texture and a copy whose content moved by `shift` = (dx, dy) pixels."""
-    texture = _texture(size, size, seed)
+    texture = data.smooth_texture(size, size, seed)
     dx, dy = shift
     moved = flow.backward_warp(texture, torch.tensor([-dx, -dy]).view(2, 1, 1).expand(2, size, size).float())
     return texture, moved

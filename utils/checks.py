@@ -10,7 +10,7 @@ import traceback
 import numpy as np
 import torch
 
-from utils import flow, metrics, video
+from utils import data, flow, metrics, video
 
 
 class ExerciseFailed(AssertionError):
@@ -99,13 +99,6 @@ def _generator(seed):
     return torch.Generator().manual_seed(seed)
 
 
-def _texture(height, width, seed=0):
-    """A smooth random gray texture (1, H, W) in [0, 1]: what optical flow needs to see motion."""
-    noise = torch.rand(1, 1, height // 4 + 3, width // 4 + 3, generator=_generator(seed))
-    smooth = torch.nn.functional.interpolate(noise, scale_factor=4, mode="bicubic", align_corners=False)
-    return smooth[0, :, :height, :width].clamp(0, 1)
-
-
 # ---------------------------------------------------------------------------------------------
 # Lesson 01
 
@@ -164,9 +157,9 @@ def check_backward_warp(student_fn):
 
 def check_lucas_kanade_step(student_fn):
     """lucas_kanade_step(frame0, frame1, window) on gray (N, 1, H, W) → flow (N, 2, H, W)."""
-    texture = _texture(32, 32, seed=5)[None]
+    texture = data.smooth_texture(32, 32, seed=5)[None]
     moved = flow.backward_warp(texture, torch.tensor([-0.6, 0.3]).view(1, 2, 1, 1).expand(1, 2, 32, 32))
-    other = _texture(32, 32, seed=6)[None]
+    other = data.smooth_texture(32, 32, seed=6)[None]
     cases = [("identical frames: zero flow", (texture, texture, 9), flow.lucas_kanade_step(texture, texture, 9)),
              ("a texture moved by (0.6, -0.3) pixels", (texture, moved, 9), flow.lucas_kanade_step(texture, moved, 9)),
              ("two unrelated textures, window 5", (texture, other, 5), flow.lucas_kanade_step(texture, other, 5))]

@@ -158,6 +158,13 @@ class BouncingShapes(torch.utils.data.Dataset):
                 "shape": shape, "color": color, "direction": direction}
 
 
+def smooth_texture(height, width, seed=0):
+    """A smooth random gray texture (1, H, W) in [0, 1]: shift it to make motion with a known answer."""
+    noise = torch.rand(1, 1, height // 4 + 3, width // 4 + 3, generator=torch.Generator().manual_seed(seed))
+    smooth = F.interpolate(noise, scale_factor=4, mode="bicubic", align_corners=False)
+    return smooth[0, :, :height, :width].clamp(0, 1)
+
+
 # ---------------------------------------------------------------------------------------------
 # real clips and stills
 

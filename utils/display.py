@@ -30,8 +30,8 @@ def _shrink(video, max_frames, max_side):
 def video_html(video, fps=8, title=None, width=None, max_frames=96, max_side=320):
     """An HTML snippet that plays `video`: an H.264 MP4 in a <video> tag, or a GIF if encoding fails."""
     video = _shrink(video, max_frames, max_side)
-    height, native_width = video.shape[-2:]
-    width = width or max(native_width, 160 if native_width <= 96 else native_width)
+    native_width = video.shape[-1]
+    width = width or (3 * native_width if native_width <= 96 else native_width)  # enlarge tiny videos
     with tempfile.TemporaryDirectory() as tmp:
         try:
             data = write_video(Path(tmp) / "v.mp4", video, fps=fps).read_bytes()

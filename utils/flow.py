@@ -25,12 +25,14 @@ from utils.video import check_video, to_gray
 def _pairs(frame0, frame1):
     """Validate two frames or two batches of frames → gray (N, 1, H, W) each, and whether batched."""
     batched = isinstance(frame0, torch.Tensor) and frame0.ndim == 4
-    f0, f1 = (f if batched else (f[None] if isinstance(f, torch.Tensor) and f.ndim == 3 else f) for f in (frame0, frame1))
-    check_video(f0, "frame0")
-    check_video(f1, "frame1")
-    if f0.shape != f1.shape:
-        raise ValueError(f"frame0 and frame1 must have the same shape; got {tuple(f0.shape)} and {tuple(f1.shape)}")
-    return to_gray(f0).float(), to_gray(f1).float(), batched
+    pair = []
+    for name, frame in (("frame0", frame0), ("frame1", frame1)):
+        if not batched and isinstance(frame, torch.Tensor) and frame.ndim == 3:
+            frame = frame[None]  # one frame (C, H, W): a batch of one
+        pair.append(to_gray(check_video(frame, name)).float())
+    if pair[0].shape != pair[1].shape:
+        raise ValueError(f"frame0 and frame1 must have the same shape; got {tuple(frame0.shape)} and {tuple(frame1.shape)}")
+    return pair[0], pair[1], batched
 
 
 def backward_warp(image, flow):
