@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --user --name $(KERNEL) --display-name "Python (video course)" >/dev/null
 	touch $(STAMP)
 
+# Jupyter refuses to run as root unless told; containers and hosted machines often are root.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=lessons
+	$(BIN)/jupyter lab --notebook-dir=lessons $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # pytest for `utils` first, then nbval over every notebook (solutions, then lessons).
 test: $(STAMP)
