@@ -5,7 +5,6 @@ At the repository root so that it applies to the notebooks in solutions/ and les
 import os
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 

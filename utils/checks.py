@@ -109,7 +109,7 @@ def check_to_course_video(student_fn):
     extremes = np.zeros((2, 2, 3, 3), dtype=np.uint8)
     extremes[1] = 255
     gray = rng.integers(0, 256, size=(2, 6, 4, 1), dtype=np.uint8)
-    cases = [(f"3 RGB frames of 4×5 pixels", (rgb,), video.from_numpy(rgb)),
+    cases = [("3 RGB frames of 4×5 pixels", (rgb,), video.from_numpy(rgb)),
              ("black and white frames: 0 must become 0.0 and 255 must become 1.0", (extremes,), video.from_numpy(extremes)),
              ("2 gray frames (C = 1) of 6×4 pixels: height and width must not be swapped", (gray,), video.from_numpy(gray))]
     run_cases("to_course_video", student_fn, cases)

@@ -183,7 +183,7 @@ def load_or_train(model, name, train, directory=CHECKPOINTS):
         try:
             return load_checkpoint(model, name, directory)
         except CheckpointError as err:
-            warnings.warn(f"not using checkpoint {name!r}: {err} — training from scratch instead")
+            warnings.warn(f"not using checkpoint {name!r}: {err} — training from scratch instead", stacklevel=2)
     start = time.perf_counter()
     card = dict(train(model))
     card.setdefault("wall_time_s", round(time.perf_counter() - start, 1))
