@@ -69,7 +69,7 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, device=None, li
     use_amp = device.type == "cuda"
     amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
-    next_batch = batches if callable(batches) else iter(batches).__next__
+    batch_iterator = None if callable(batches) else iter(batches)
     plot_every = plot_every or max(steps // 10, 1)
     figure, handle = None, None
     if live_plot and _in_notebook():
@@ -80,7 +80,7 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, device=None, li
     losses = []
     progress = tqdm(range(steps), desc=desc)
     for step in progress:
-        batch = to_device(next_batch(step) if callable(batches) else next_batch(), device)
+        batch = to_device(batches(step) if batch_iterator is None else next(batch_iterator), device)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
             loss = loss_fn(model, batch)
         if not torch.isfinite(loss):
