@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from utils import checks, flow, metrics, video
+from utils import checks, convlstm, flow, metrics, vgan, video
 
 REFERENCES = [
     (checks.check_to_course_video, video.from_numpy),
@@ -12,6 +12,8 @@ REFERENCES = [
     (checks.check_backward_warp, flow.backward_warp),
     (checks.check_lucas_kanade_step, flow.lucas_kanade_step),
     (checks.check_psnr, metrics.psnr),
+    (checks.check_convlstm_step, convlstm.convlstm_step),
+    (checks.check_discriminator_loss, vgan.discriminator_loss),
 ]
 
 
@@ -30,6 +32,8 @@ def _returns_none(*args):
 def _off_by_a_bit(reference):
     def wrong(*args):
         result = reference(*args)
+        if isinstance(result, tuple):
+            return tuple(r + 0.01 for r in result)
         return result + 0.01 if isinstance(result, torch.Tensor) else result + 0.5  # PSNR tolerance is 0.05 dB
     return wrong
 
@@ -70,3 +74,30 @@ def test_failure_renders_without_a_traceback():
 def test_wrong_shape_is_named():
     with pytest.raises(checks.ExerciseFailed, match=r"expected shape \(3, 3, 4, 5\), got shape \(3, 4, 5, 3\)"):
         checks.check_to_course_video(lambda frames: torch.from_numpy(frames.astype(np.float32) / 255))
+
+
+SOLVED_BUG_HUNT = {5: "torchvision", 8: "mermaid", 16: "generator shrinks", 45: "kernel larger than map",
+                   59: "downloads MNIST", 69: "num_epochs undefined", 80: "noise undefined", 73: "hard-coded cuda"}
+
+
+def test_bug_hunt_passes_when_every_bug_is_found(capsys):
+    checks.check_bug_hunt(SOLVED_BUG_HUNT)
+    assert "found 8 of 8" in capsys.readouterr().out
+
+
+def test_bug_hunt_says_how_many_are_missing_and_which_lines_are_fine():
+    partial = {5: "torchvision", 69: "num_epochs undefined", 2: "torch.nn is fine really"}
+    with pytest.raises(checks.ExerciseFailed) as failure:
+        checks.check_bug_hunt(partial)
+    message = str(failure.value)
+    assert "you found 2 of 8" in message and "look fine to us: 2 (import torch.nn as nn)" in message
+    assert message.count("still hidden") == 6
+
+
+@pytest.mark.parametrize("answer, words", [
+    ([5, 8], "expected a dict"), ({}, "expected a dict"), ({"5": "torchvision"}, "line numbers"),
+    ({500: "far away"}, "line numbers"), ({5: ""}, "say in a few words"),
+])
+def test_bug_hunt_explains_malformed_answers(answer, words):
+    with pytest.raises(checks.ExerciseFailed, match=words):
+        checks.check_bug_hunt(answer)

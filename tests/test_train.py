@@ -95,3 +95,11 @@ def test_load_or_train(tmp_path):
         warnings.simplefilter("always")
         train.load_or_train(nn.Linear(4, 1), "tiny", train_fn, tmp_path)
     assert calls == [1, 1] and "sha256 mismatch" in str(caught[0].message)
+
+
+def test_the_train_command_lists_every_shipped_model(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        train.main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in train.recipes()) and "--remeasure" in out

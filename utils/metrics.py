@@ -5,6 +5,9 @@
 - psnr: per-frame peak signal-to-noise ratio, 10·log10(1 / MSE_frame) for data in [0, 1],
   averaged over frames.
 - ssim: per-frame structural similarity (Wang et al. 2004) from scikit-image, averaged over frames.
+- sharpness: gradient energy, the mean squared difference between neighbouring pixels. Blur
+  spreads an edge over more pixels with smaller steps, and the squares of smaller steps sum to
+  less (the plain absolute differences would not change: blur keeps their sum).
 Each accepts a video (T, C, H, W) or a batch (B, T, C, H, W) and returns a float.
 """
 import numpy as np
@@ -49,3 +52,11 @@ def ssim(pred, target):
     scores = [structural_similarity(p.numpy(), t.numpy(), data_range=1.0, channel_axis=0)
               for p, t in zip(pred, target)]
     return float(np.mean(scores))
+
+
+def sharpness(video):
+    """Mean (x[i, j+1] − x[i, j])² + (x[i+1, j] − x[i, j])² over pixels and frames: blur lowers it."""
+    if isinstance(video, torch.Tensor) and video.ndim == 5:
+        video = rearrange(video, "b t c h w -> (b t) c h w")
+    frames = check_video(video).detach().float().cpu()
+    return ((frames[..., :, 1:] - frames[..., :, :-1]).square().mean() + (frames[..., 1:, :] - frames[..., :-1, :]).square().mean()).item()

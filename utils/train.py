@@ -11,6 +11,7 @@ and mixed precision on CUDA. A checkpoint is two files in data/checkpoints/:
 import datetime
 import hashlib
 import json
+import math
 import re
 import time
 import warnings
@@ -55,33 +56,57 @@ def _in_notebook():
         return False
 
 
-def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, device=None, live_plot=True,
+class _LiveCurves:
+    """Loss curves redrawn in place in a notebook every `every` steps; does nothing elsewhere."""
+
+    def __init__(self, title, every, enabled=True):
+        self.title, self.every, self.handle = title, every, None
+        if enabled and _in_notebook():
+            from IPython.display import display
+
+            self.figure, self.ax = plt.subplots(figsize=(5, 2.6))
+            self.handle = display(self.figure, display_id=True)
+
+    def update(self, step, curves, last=False):
+        if self.handle is not None and ((step + 1) % self.every == 0 or last):
+            self.ax.clear()
+            plot_curves(curves, title=self.title, ax=self.ax)
+            self.handle.update(self.figure)
+
+    def close(self):
+        if self.handle is not None:
+            plt.close(self.figure)  # already shown through the display handle
+
+
+def _autocast_dtype(device):
+    """bfloat16 on CUDA where supported, else float16 (which needs loss scaling); None elsewhere."""
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, device=None, live_plot=True,
         plot_every=None, desc="training"):
     """Train `model` for `steps` optimiser steps; return the list of losses.
 
     loss_fn(model, batch) → scalar loss. batches: an iterable of batches, or a function
-    step → batch (handy for generated data). On CUDA the forward pass runs in bfloat16 (or
-    float16 with loss scaling where bfloat16 is not supported).
+    step → batch (handy for generated data). cosine=True lowers the learning rate from lr to 0
+    along a half cosine. On CUDA the forward pass runs in bfloat16 (or float16 with loss
+    scaling where bfloat16 is not supported).
     """
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device).train()
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
-    use_amp = device.type == "cuda"
-    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+    amp_dtype = _autocast_dtype(device)
+    scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if cosine else None
     batch_iterator = None if callable(batches) else iter(batches)
-    plot_every = plot_every or max(steps // 10, 1)
-    figure, handle = None, None
-    if live_plot and _in_notebook():
-        from IPython.display import display
-
-        figure, ax = plt.subplots(figsize=(5, 2.6))
-        handle = display(figure, display_id=True)
+    curves = _LiveCurves(desc, plot_every or max(steps // 10, 1), live_plot)
     losses = []
     progress = tqdm(range(steps), desc=desc)
     for step in progress:
         batch = to_device(batches(step) if batch_iterator is None else next(batch_iterator), device)
-        with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             loss = loss_fn(model, batch)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower the learning rate ({lr})")
@@ -89,16 +114,42 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, device=None, li
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
+        if schedule is not None:
+            schedule.step()
         losses.append(loss.item())
         progress.set_postfix(loss=f"{losses[-1]:.4g}")
-        if handle is not None and ((step + 1) % plot_every == 0 or step + 1 == steps):
-            ax.clear()
-            plot_curves({"loss": losses}, title=desc, ax=ax)
-            handle.update(figure)
-    if figure is not None:
-        plt.close(figure)  # already shown through the display handle
+        curves.update(step, {"loss": losses}, last=step + 1 == steps)
+    curves.close()
     model.eval()
     return losses
+
+
+def fit_gan(gan, train_step, batches, steps, lr=2e-4, lr_discriminator=None, betas=(0.5, 0.999), device=None,
+            live_plot=True, plot_every=None, desc="GAN"):
+    """Train gan.generator and gan.discriminator, each with its own Adam (betas as DCGAN; the
+    discriminator's learning rate is `lr` unless given), by calling
+    train_step(gan, optimizer_g, optimizer_d, batches(step)) → {"discriminator": loss, ...}
+    `steps` times. Returns the history of each loss. On CUDA the steps run in bfloat16 autocast."""
+    device = torch.device(device) if device is not None else next(gan.parameters()).device
+    gan.to(device).train()
+    optimizer_g = torch.optim.Adam(gan.generator.parameters(), lr=lr, betas=betas)
+    optimizer_d = torch.optim.Adam(gan.discriminator.parameters(), lr=lr_discriminator or lr, betas=betas)
+    use_bf16 = _autocast_dtype(device) == torch.bfloat16  # float16 would need two loss scalers: not worth it
+    curves = _LiveCurves(desc, plot_every or max(steps // 10, 1), live_plot)
+    history = {}
+    progress = tqdm(range(steps), desc=desc)
+    for step in progress:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+            losses = train_step(gan, optimizer_g, optimizer_d, to_device(batches(step), device))
+        for name, value in losses.items():
+            if not math.isfinite(value):
+                raise FloatingPointError(f"{name} loss became {value} at step {step}; lower the learning rate ({lr})")
+            history.setdefault(name, []).append(value)
+        progress.set_postfix({name: f"{value:.3g}" for name, value in losses.items()})
+        curves.update(step, history, last=step + 1 == steps)
+    curves.close()
+    gan.eval()
+    return history
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,7 +186,7 @@ def save_checkpoint(model, name, card, directory=CHECKPOINTS):
         "torch": torch.__version__,
         "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
     }
-    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     return card
 
 
@@ -184,8 +235,56 @@ def load_or_train(model, name, train, directory=CHECKPOINTS):
             return load_checkpoint(model, name, directory)
         except CheckpointError as err:
             warnings.warn(f"not using checkpoint {name!r}: {err} — training from scratch instead", stacklevel=2)
+    return train_and_save(model, name, train, directory)
+
+
+def train_and_save(model, name, train, directory=CHECKPOINTS):
+    """Call train(model) → card (recipe, seed, metrics), add its wall time and device, save."""
     start = time.perf_counter()
     card = dict(train(model))
     card.setdefault("wall_time_s", round(time.perf_counter() - start, 1))
     card.setdefault("device", str(next(model.parameters()).device))
     return save_checkpoint(model, name, card, directory)
+
+
+# ---------------------------------------------------------------------------------------------
+# `python -m utils.train NAME`: train one shipped model with its fixed recipe and seed
+
+def recipes():
+    """name → (build the model, train(model) → card, evaluate(model) → metrics)."""
+    from utils import convlstm, evalnet, vgan  # imported here: those modules import this one
+
+    return {"evalnet": (evalnet.VideoClassifier, evalnet.train, evalnet.evaluate),
+            "convlstm": (convlstm.ConvLSTMPredictor, convlstm.train, convlstm.evaluate),
+            "vgan": (vgan.VideoGAN, vgan.train, vgan.evaluate)}
+
+
+def main(argv=None):
+    """Train a shipped model from scratch with its fixed recipe and seed; write its checkpoint and card."""
+    import argparse
+
+    from utils.runtime import pick_device
+
+    known = recipes()
+    parser = argparse.ArgumentParser(prog="python -m utils.train", description=main.__doc__)
+    parser.add_argument("name", choices=sorted(known), help="the checkpoint to (re)train")
+    parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
+    parser.add_argument("--directory", default=str(CHECKPOINTS), help="where to write NAME.safetensors and NAME.json")
+    parser.add_argument("--remeasure", action="store_true",
+                        help="do not train: measure the existing checkpoint again and update its card's metrics "
+                             "(after the evaluation network was retrained)")
+    args = parser.parse_args(argv)
+    build, train, evaluate = known[args.name]
+    torch.manual_seed(0)
+    model = build().to(pick_device(args.device))
+    if args.remeasure:
+        card = load_checkpoint(model, args.name, args.directory)
+        card["metrics"] = evaluate(model)
+        _paths(args.name, args.directory)[1].write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    else:
+        card = train_and_save(model, args.name, train, args.directory)
+    print(json.dumps(card, indent=2))
+
+
+if __name__ == "__main__":
+    main()

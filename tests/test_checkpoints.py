@@ -1,0 +1,76 @@
+"""Every shipped checkpoint: intact (sha256), small, reproducing its card's metrics, and meeting
+the course's quality bars on held-out data."""
+import math
+
+import pytest
+import torch
+
+from utils import evalnet, train
+
+NAMES = sorted(train.recipes())
+MAX_BYTES = 5 * 1024 * 1024
+TIMINGS = "seconds"  # metrics that measure this machine's speed are not compared
+
+
+def _close(measured, card, path=""):
+    """The list of metrics that differ from the card by more than 1% (+ 1e-3)."""
+    if isinstance(card, dict):
+        return [problem for key, value in card.items() if TIMINGS not in key
+                for problem in _close(measured.get(key), value, f"{path}{key}.")]
+    if measured is None or not math.isclose(measured, card, rel_tol=0.01, abs_tol=1e-3):
+        return [f"{path[:-1]}: card {card}, measured now {measured}"]
+    return []
+
+
+@pytest.fixture(scope="module", params=NAMES)
+def shipped(request):
+    build, _, evaluate = train.recipes()[request.param]
+    model = build()
+    card = train.load_checkpoint(model, request.param)  # checks the sha256
+    return request.param, model, card, evaluate
+
+
+def test_there_is_a_checkpoint_per_recipe():
+    files = {p.stem for p in train.CHECKPOINTS.glob("*.safetensors")}
+    assert files == set(NAMES), f"checkpoints {sorted(files)} vs recipes {NAMES}"
+
+
+def test_checkpoint_is_small_and_its_card_complete(shipped):
+    name, model, card, _ = shipped
+    size = (train.CHECKPOINTS / f"{name}.safetensors").stat().st_size
+    assert size == card["file_bytes"] and size < MAX_BYTES
+    for key in ("recipe", "seed", "wall_time_s", "device", "metrics", "sha256", "parameters", "torch"):
+        assert key in card, f"{name}.json lacks {key!r}"
+    assert card["parameters"] == sum(p.numel() for p in model.parameters())
+
+
+def test_card_metrics_are_reproduced(shipped):
+    name, model, card, evaluate = shipped
+    torch.manual_seed(0)
+    problems = _close(evaluate(model), card["metrics"])
+    assert not problems, f"{name}: " + "; ".join(problems)
+
+
+def test_quality_bars(shipped):
+    name, _, card, _ = shipped
+    metrics = card["metrics"]  # reproduced by the test above
+    if name == "evalnet":
+        assert metrics["digit_accuracy"] >= 0.95
+    elif name == "convlstm":
+        assert metrics["mse_ratio_to_repeat_last"] <= 0.6
+    elif name == "vgan":
+        assert metrics["identity_kept"] >= 0.8
+        assert metrics["speed_px_per_frame"] >= 1.0  # real clips move 2–4 px/frame; a still frame ~0
+        assert metrics["fvd_lite"] < metrics["fvd_lite_static_frame"]
+
+
+def test_fvd_lite_ranks_real_noisy_shuffled_static():
+    model = evalnet.load_evaluator()
+    real = evalnet.benchmark(256)["video"]
+    reference = evalnet.benchmark(256, seed=evalnet.REFERENCE_SEED)["video"]
+    generator = torch.Generator().manual_seed(0)
+    noisy = (real + 0.05 * torch.randn(real.shape, generator=generator)).clamp(0, 1)
+    shuffled = real[:, torch.randperm(real.shape[1], generator=generator)]
+    static = real[:, :1].expand_as(real)
+    scores = [evalnet.fvd_lite(model, clips, reference) for clips in (real, noisy, shuffled, static)]
+    assert scores == sorted(scores), f"FVD-lite real, noisy, shuffled, static: {scores}"

@@ -1,0 +1,139 @@
+"""ConvLSTM video prediction (Shi et al. 2015, "Convolutional LSTM Network: A Machine Learning
+Approach for Precipitation Nowcasting").
+
+An LSTM whose matrix products are convolutions (*), so that its state keeps the image layout:
+    i_t = σ(W_xi * X_t + W_hi * H_{t-1} + b_i)      input gate
+    f_t = σ(W_xf * X_t + W_hf * H_{t-1} + b_f)      forget gate
+    o_t = σ(W_xo * X_t + W_ho * H_{t-1} + b_o)      output gate
+    g_t = tanh(W_xg * X_t + W_hg * H_{t-1} + b_g)   candidate
+    C_t = f_t ∘ C_{t-1} + i_t ∘ g_t                 cell state (∘: elementwise)
+    H_t = o_t ∘ tanh(C_t)                           hidden state
+The paper also feeds C into the gates ("peepholes"); like most implementations we leave them out.
+As in the paper, each 64×64 frame is cut into 4×4 patches first (a 16×16 grid of 16 values), so
+that a 3×3 convolution sees a 12×12-pixel neighbourhood.
+
+The predictor reads the k given frames, then feeds each prediction back in as the next input.
+It is trained with mean squared error, the deterministic loss of lesson 03: when the past does not
+fix the future (k = 1: which way will the digit go?), the prediction that minimises MSE is the
+average of the possible futures — a blur.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from einops import rearrange
+
+from utils.data import MovingDigits
+from utils.video import check_batch
+
+PATCH = 4
+
+
+def convlstm_step(gates, x, h, c):
+    """The equations above. gates: a convolution from [x, h] to the pre-activations of i, f, o, g."""
+    i, f, o, g = gates(torch.cat([x, h], dim=1)).chunk(4, dim=1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    h = torch.sigmoid(o) * torch.tanh(c)
+    return h, c
+
+
+class ConvLSTMCell(nn.Module):
+    """One ConvLSTM layer: (x (B, C_in, H, W), (h, c) (B, C_hid, H, W) each) → new (h, c)."""
+
+    def __init__(self, in_channels, hidden_channels, kernel_size=3):
+        super().__init__()
+        self.hidden_channels = hidden_channels
+        # the four gates' convolutions of x and h, computed as one convolution of [x, h]
+        self.gates = nn.Conv2d(in_channels + hidden_channels, 4 * hidden_channels, kernel_size, padding=kernel_size // 2)
+
+    def forward(self, x, state):
+        return convlstm_step(self.gates, x, *state)
+
+    def initial_state(self, x):
+        zeros = x.new_zeros(x.shape[0], self.hidden_channels, *x.shape[2:])
+        return zeros, zeros
+
+
+class ConvLSTMPredictor(nn.Module):
+    """A stack of ConvLSTM cells over 4×4-patch frames, with a 1×1 convolution reading all their
+    hidden states out into the next frame."""
+
+    def __init__(self, channels=1, hidden=(32, 32), kernel_size=3):
+        super().__init__()
+        sizes = (channels * PATCH * PATCH, *hidden)
+        self.cells = nn.ModuleList(ConvLSTMCell(a, b, kernel_size) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.readout = nn.Conv2d(sum(hidden), channels * PATCH * PATCH, 1)
+
+    def forward(self, context, future):
+        """context (B, k, C, H, W) in [0, 1] → the next `future` frames (B, future, C, H, W)."""
+        check_batch(context, "context")
+        if context.shape[-1] % PATCH or context.shape[-2] % PATCH:
+            raise ValueError(f"context: height and width must be multiples of {PATCH}; got {tuple(context.shape)}")
+        k = context.shape[1]
+        states, outputs = None, []
+        for t in range(k + future - 1):
+            frame = context[:, t] if t < k else outputs[-1]
+            x = rearrange(frame, "b c (h p) (w q) -> b (c p q) h w", p=PATCH, q=PATCH)  # (B, 16C, H/4, W/4)
+            states = states or [cell.initial_state(x) for cell in self.cells]
+            for i, cell in enumerate(self.cells):
+                states[i] = cell(x, states[i])
+                x = states[i][0]
+            if t >= k - 1:  # from here on each step predicts a frame we were not given
+                patches = self.readout(torch.cat([h for h, _ in states], dim=1))
+                outputs.append(rearrange(torch.sigmoid(patches), "b (c p q) h w -> b c (h p) (w q)", p=PATCH, q=PATCH))
+        return torch.stack(outputs, dim=1)
+
+
+def prediction_loss(model, batch):
+    """MSE of the frames after the context. The context length is drawn from 1..10 for each
+    batch, so that one model does both image-to-video (k = 1) and 10 → 10 prediction."""
+    video, k = batch["video"], batch["context"]
+    return F.mse_loss(model(video[:, :k], video.shape[1] - k), video[:, k:])
+
+
+# ---------------------------------------------------------------------------------------------
+# the recipe: `python -m utils.train convlstm`
+
+FRAMES = 20  # 10 given + 10 predicted, the Moving MNIST benchmark task
+
+
+def train(model, steps=1500, batch_size=16, lr=2e-3, seed=0):
+    from utils.train import fit
+
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    clips = MovingDigits(num_frames=FRAMES, num_digits=1, split="train", length=steps * batch_size, seed=seed)
+
+    def batch(step):
+        return {"video": clips.batch(batch_size, start=step * batch_size)["video"],
+                "context": int(torch.randint(1, 11, (), generator=generator))}
+
+    losses = fit(model, prediction_loss, batch, steps, lr=lr, desc="ConvLSTM")
+    return {"recipe": {"steps": steps, "batch_size": batch_size, "lr": lr, "loss": "MSE, context k drawn from 1..10",
+                       "data": f"MovingDigits, 1 digit, {FRAMES} frames, train split"},
+            "seed": seed, "final_loss": round(sum(losses[-50:]) / 50, 5), "metrics": evaluate(model)}
+
+
+@torch.no_grad()
+def evaluate(model, clips=128):
+    """10 → 10 prediction on held-out clips: per-frame MSE (OpenSTL convention) of the model and of
+    repeating the last given frame, and their ratio; and the image-to-video measures (k = 1)."""
+    from utils.evalnet import BENCHMARK_SEED, benchmark, image_to_video_metrics
+    from utils.metrics import mse
+
+    video = benchmark(clips, num_frames=FRAMES, seed=BENCHMARK_SEED)["video"]
+    context, future = video[:, :10], video[:, 10:]
+    device = next(model.parameters()).device
+    predicted = torch.cat([model(part.to(device), 10).float().cpu() for part in context.split(32)])
+    repeat = context[:, -1:].expand_as(future)
+    model_mse, repeat_mse = mse(predicted, future), mse(repeat, future)
+    return {"mse_10_to_10": round(model_mse, 2), "mse_repeat_last": round(repeat_mse, 2),
+            "mse_ratio_to_repeat_last": round(model_mse / repeat_mse, 4),
+            "image_to_video": image_to_video_metrics(lambda first: image_to_video(model, first))}
+
+
+@torch.no_grad()
+def image_to_video(model, first_frames, frames=16):
+    """first_frames (B, 1, 64, 64) → clips (B, frames, 1, 64, 64) that start with them, on the CPU."""
+    device = next(model.parameters()).device
+    context = first_frames[:, None].to(device)
+    return torch.cat([context, model(context, frames - 1)], dim=1).float().cpu()
