@@ -45,6 +45,7 @@ def training_step(device, repeats):
     torch.manual_seed(0)
     predictor, gan = convlstm.ConvLSTMPredictor().to(device), vgan.VideoGAN().to(device)
     clips = evalnet.benchmark(16, num_frames=20, split="train")["video"].to(device)
+    gan_batch = {key: value.to(device) for key, value in evalnet.benchmark(16, split="train").items()}
     optimizer = torch.optim.Adam(predictor.parameters())
     optimizer_g = torch.optim.Adam(gan.generator.parameters())
     optimizer_d = torch.optim.Adam(gan.discriminator.parameters())
@@ -56,7 +57,7 @@ def training_step(device, repeats):
         optimizer.step()
 
     return {"convlstm": _median_seconds(convlstm_step, device, repeats),
-            "vgan": _median_seconds(lambda: vgan.train_step(gan, optimizer_g, optimizer_d, clips[:, :16]), device, repeats)}
+            "vgan": _median_seconds(lambda: vgan.train_step(gan, optimizer_g, optimizer_d, gan_batch), device, repeats)}
 
 
 def main():
