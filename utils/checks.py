@@ -198,7 +198,7 @@ def check_convlstm_step(student_fn):
 
     torch.manual_seed(0)
     cell = ConvLSTMCell(3, 4).eval()
-    x, h, c = (torch.randn(2, n, 5, 6, generator=_generator(9 + n)) for n in (3, 4, 4))
+    x, h, c = (torch.randn(2, channels, 5, 6, generator=_generator(seed)) for channels, seed in ((3, 9), (4, 10), (4, 11)))
     zeros = torch.zeros(2, 4, 5, 6)
     with torch.no_grad():
         cell.gates.bias[4:8] = 5.0  # forget gate wide open: c carries over, f must multiply c

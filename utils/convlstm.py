@@ -97,6 +97,7 @@ FRAMES = 20  # 10 given + 10 predicted, the Moving MNIST benchmark task
 
 
 def train(model, steps=1500, batch_size=16, lr=2e-3, seed=0):
+    """Train on fresh training-split clips every step; return the card's recipe and metrics."""
     from utils.train import fit
 
     torch.manual_seed(seed)

@@ -146,7 +146,8 @@ def load_evaluator():
 def measure(videos, held_out, reference=None):
     """Measure clips generated from the first frames of `held_out` (a benchmark batch):
     identity kept and speed over frames 1.., MSE / SSIM / sharpness of frames 1.. against the
-    true continuation, FVD-lite of the whole clips against `reference` real clips."""
+    true continuation (SSIM on the first 64 clips: scikit-image's is slow), FVD-lite of the whole
+    clips against `reference` real clips (default: held-out clips of REFERENCE_SEED)."""
     real = held_out["video"]
     _check_clips(videos)
     if videos.shape != real.shape:
