@@ -186,8 +186,12 @@ def save_checkpoint(model, name, card, directory=CHECKPOINTS):
         "torch": torch.__version__,
         "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
     }
-    card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    _write_card(card_path, card)
     return card
+
+
+def _write_card(path, card):
+    path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
 
 
 def read_card(name, directory=CHECKPOINTS):
@@ -280,7 +284,7 @@ def main(argv=None):
     if args.remeasure:
         card = load_checkpoint(model, args.name, args.directory)
         card["metrics"] = evaluate(model)
-        _paths(args.name, args.directory)[1].write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+        _write_card(_paths(args.name, args.directory)[1], card)
     else:
         card = train_and_save(model, args.name, train, args.directory)
     print(json.dumps(card, indent=2))
