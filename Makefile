@@ -37,6 +37,7 @@ checkpoints: $(STAMP)
 	$(BIN)/python -m utils.train evalnet
 	$(BIN)/python -m utils.train convlstm
 	$(BIN)/python -m utils.train vgan
+	for name in pix2pix cyclegan cyclegan_temporal mocogan svg vqvae videogpt; do $(BIN)/python -m utils.train $$name || exit 1; done
 
 clean:
 	rm -rf $(VENV)

@@ -1,5 +1,6 @@
 """How fast the shipped models are on this machine: sampling one 16-frame 64×64 clip from a
-loaded checkpoint, and one training step at the recipe's batch size.
+loaded checkpoint (each model's own task: from a frame, two frames, noise, or translating a clip),
+and one training step at batch 16.
 
     python benchmarks/speed.py                 # best device (CUDA → MPS → CPU)
     python benchmarks/speed.py --device cpu
@@ -12,7 +13,7 @@ import time
 
 import torch
 
-from utils import convlstm, evalnet, train, vgan
+from utils import convlstm, cyclegan, evalnet, mocogan, pix2pix, svg, train, vgan, videogpt, vqvae
 from utils.runtime import pick_device
 
 
@@ -30,34 +31,65 @@ def _median_seconds(fn, device, repeats):
     return statistics.median(times)
 
 
+def _loaded(build, name, device):
+    model = build()
+    train.load_checkpoint(model, name)
+    return model.to(device).eval()
+
+
 def sampling(device, repeats):
-    first = evalnet.benchmark(1)["video"][:, 0].to(device)  # (1, 1, 64, 64)
-    predictor, gan = convlstm.ConvLSTMPredictor(), vgan.VideoGAN()
-    train.load_checkpoint(predictor, "convlstm")
-    train.load_checkpoint(gan, "vgan")
-    predictor.to(device), gan.to(device)
+    """name → seconds to produce one 16-frame clip (each model's own task: see lesson 04's table)."""
+    clip = evalnet.benchmark(1)["video"].to(device)                                 # (1, 16, 1, 64, 64)
+    first, two = clip[:, 0], clip[:, :2]
+    predictor, gan = _loaded(convlstm.ConvLSTMPredictor, "convlstm", device), _loaded(vgan.VideoGAN, "vgan", device)
+    p2p, cycle = _loaded(pix2pix.Pix2Pix, "pix2pix", device), _loaded(cyclegan.CycleGAN, "cyclegan_temporal", device)
+    moco, vae = _loaded(mocogan.MoCoGAN, "mocogan", device), _loaded(svg.StochasticPredictor, "svg", device)
+    gpt, tokenizer = _loaded(videogpt.VideoGPT, "videogpt", device), videogpt.load_tokenizer().to(device)
+    jobs = {"convlstm": lambda: predictor(first[:, None], 15),
+            "vgan": lambda: gan.generator(first),
+            "pix2pix": lambda: pix2pix.rollout(p2p, two),
+            "cyclegan": lambda: cyclegan.translate(cycle, clip),
+            "mocogan": lambda: moco(*mocogan.random_codes(1, device=device)),
+            "svg": lambda: vae(first),
+            "videogpt": lambda: videogpt.generate(gpt, tokenizer, first)}
     with torch.no_grad():
-        return {"convlstm": _median_seconds(lambda: predictor(first[:, None], 15), device, repeats),
-                "vgan": _median_seconds(lambda: gan.generator(first), device, repeats)}
+        return {name: _median_seconds(job, device, repeats) for name, job in jobs.items()}
 
 
-def training_step(device, repeats):
-    torch.manual_seed(0)
-    predictor, gan = convlstm.ConvLSTMPredictor().to(device), vgan.VideoGAN().to(device)
-    clips = evalnet.benchmark(16, num_frames=20, split="train")["video"].to(device)
-    gan_batch = {key: value.to(device) for key, value in evalnet.benchmark(16, split="train").items()}
-    optimizer = torch.optim.Adam(predictor.parameters())
-    optimizer_g = torch.optim.Adam(gan.generator.parameters())
-    optimizer_d = torch.optim.Adam(gan.discriminator.parameters())
+def _step(model, loss_fn, batch):
+    optimizer = torch.optim.Adam(model.parameters())
 
-    def convlstm_step():
-        loss = convlstm.prediction_loss(predictor, {"video": clips, "context": 10})
+    def step():
+        loss = loss_fn(model, batch)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+    return step
 
-    return {"convlstm": _median_seconds(convlstm_step, device, repeats),
-            "vgan": _median_seconds(lambda: vgan.train_step(gan, optimizer_g, optimizer_d, gan_batch), device, repeats)}
+
+def _gan_step(gan, train_step, batch):
+    optimizer_g, optimizer_d = torch.optim.Adam(gan.generator.parameters()), torch.optim.Adam(gan.discriminator.parameters())
+    return lambda: train_step(gan, optimizer_g, optimizer_d, batch)
+
+
+def training_step(device, repeats):
+    """name → seconds for one training step at batch 16 (CycleGAN: 16 pairs of frames)."""
+    torch.manual_seed(0)
+    on = lambda batch: train.to_device(batch, device)
+    clips = on(evalnet.benchmark(16, split="train"))
+    long_clips = on(evalnet.benchmark(16, num_frames=20, split="train"))
+    clips17 = on(evalnet.benchmark(16, num_frames=vqvae.FRAMES, split="train"))
+    cycle_batch = on(cyclegan.training_batch(clips, evalnet.benchmark(16, split="train", seed=5), torch.Generator().manual_seed(0)))
+    tokens = on({"tokens": torch.randint(vqvae.CODES, (16, videogpt.SEQUENCE))})
+    jobs = {"convlstm": _step(convlstm.ConvLSTMPredictor().to(device), convlstm.prediction_loss, {**long_clips, "context": 10}),
+            "vgan": _gan_step(vgan.VideoGAN().to(device), vgan.train_step, clips),
+            "pix2pix": _gan_step(pix2pix.Pix2Pix().to(device), pix2pix.train_step, {"video": clips["video"][:, :3]}),
+            "cyclegan": _gan_step(cyclegan.CycleGAN().to(device), lambda *a: cyclegan.train_step(*a, temporal_weight=1.0), cycle_batch),
+            "mocogan": _gan_step(mocogan.MoCoGAN().to(device), mocogan.train_step, clips),
+            "svg": _step(svg.StochasticPredictor().to(device), lambda m, b: svg.elbo_loss(m, b)[0], clips),
+            "vqvae": _step(vqvae.VQVAE().to(device), vqvae.vqvae_loss, clips17),
+            "videogpt": _step(videogpt.VideoGPT().to(device), videogpt.next_token_loss, tokens)}
+    return {name: _median_seconds(job, device, repeats) for name, job in jobs.items()}
 
 
 def main():

@@ -58,10 +58,35 @@ def test_quality_bars(shipped):
         assert metrics["digit_accuracy"] >= 0.95
     elif name == "convlstm":
         assert metrics["mse_ratio_to_repeat_last"] <= 0.6
-    elif name == "vgan":
+    elif name in ("vgan", "videogpt"):  # image-to-video: keep the digit, move it, look like real clips
         assert metrics["identity_kept"] >= 0.8
         assert metrics["speed_px_per_frame"] >= 1.0  # real clips move 2–4 px/frame; a still frame ~0
         assert metrics["fvd_lite"] < metrics["fvd_lite_static_frame"]
+    elif name == "svg":  # several futures: the closest of 5 is closer than one
+        assert metrics["best_of_5_mse"] < metrics["best_of_1_mse"]
+        assert metrics["speed_px_per_frame"] >= 1.0 and metrics["fvd_lite"] < metrics["fvd_lite_static_frame"]
+    elif name == "pix2pix":
+        assert metrics["one_step_mse"] < metrics["one_step_mse_repeat_last"]
+    elif name.startswith("cyclegan"):
+        assert metrics["psnr_vs_true_ink_db"] >= 15  # it learned the mapping, without ever seeing a pair
+    elif name == "mocogan":
+        assert metrics["identity_consistency"] >= 0.8
+        assert metrics["speed_px_per_frame"] >= 1.0
+        assert metrics["fvd_lite"] < metrics["fvd_lite_static_frame"]
+    elif name == "vqvae":
+        assert metrics["psnr_db"] >= 26
+    else:
+        pytest.fail(f"no quality bar for {name}")
+
+
+def test_the_temporal_term_lowers_flicker():
+    plain, temporal = (train.read_card(name)["metrics"] for name in ("cyclegan", "cyclegan_temporal"))  # both re-measured above
+    assert temporal["warping_error"] < plain["warping_error"]
+
+
+def test_videogpt_was_trained_on_the_shipped_tokenizer():
+    card = train.read_card("videogpt")
+    assert card["tokenizer"]["sha256"] == train.read_card("vqvae")["sha256"]
 
 
 def test_fvd_lite_ranks_real_noisy_shuffled_static():

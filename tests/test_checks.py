@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from utils import checks, convlstm, flow, metrics, vgan, video
+from utils import checks, convlstm, cyclegan, flow, metrics, svg, vgan, video, videogpt, vqvae
 
 REFERENCES = [
     (checks.check_to_course_video, video.from_numpy),
@@ -14,6 +14,10 @@ REFERENCES = [
     (checks.check_psnr, metrics.psnr),
     (checks.check_convlstm_step, convlstm.convlstm_step),
     (checks.check_discriminator_loss, vgan.discriminator_loss),
+    (checks.check_vector_quantize, vqvae.vector_quantize),
+    (checks.check_reparameterize, svg.reparameterize),
+    (checks.check_cycle_loss, cyclegan.cycle_loss),
+    (checks.check_causal_mask, videogpt.causal_mask),
 ]
 
 

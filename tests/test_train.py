@@ -103,3 +103,14 @@ def test_the_train_command_lists_every_shipped_model(capsys):
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert all(name in out for name in train.recipes()) and "--remeasure" in out
+
+
+@pytest.mark.parametrize("name", sorted(train.recipes()))
+def test_every_recipe_model_can_be_saved_and_loaded(name, tmp_path):
+    build = train.recipes()[name][0]
+    torch.manual_seed(0)
+    model = build()
+    train.save_checkpoint(model, name, {"recipe": "test"}, directory=tmp_path)  # safetensors refuses shared tensors
+    other = build()
+    train.load_checkpoint(other, name, directory=tmp_path)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), other.state_dict().values()))

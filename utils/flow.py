@@ -52,6 +52,24 @@ def backward_warp(image, flow):
     return out if batched else out[0]
 
 
+def blockwise(flow, block=16):
+    """(N, 2, H, W) → one displacement per block×block pixels (their mean), bilinearly
+    interpolated back to H×W: a flow that moves an object as a whole instead of bending it."""
+    return F.interpolate(F.avg_pool2d(flow, block), size=flow.shape[-2:], mode="bilinear")
+
+
+def warp_difference(earlier, later, flow):
+    """Mean |later − backward_warp(earlier, flow)| over the pixels whose source lies inside the
+    frame (the others have nothing to be compared with). (N, C, H, W), (N, C, H, W), (N, 2, H, W);
+    differentiable, so it serves as a training loss too."""
+    height, width = later.shape[-2:]
+    ys, xs = torch.meshgrid(torch.arange(height, device=flow.device), torch.arange(width, device=flow.device), indexing="ij")
+    x, y = xs + flow[:, 0], ys + flow[:, 1]
+    inside = ((x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1))[:, None]  # (N, 1, H, W)
+    difference = (later - backward_warp(earlier, flow)).abs() * inside
+    return difference.sum() / (inside.sum() * later.shape[1]).clamp_min(1)
+
+
 def image_gradients(frame0, frame1):
     """Ix, Iy (central differences of the mean of both frames) and It = frame1 − frame0; (N, 1, H, W)."""
     mean = 0.5 * (frame0 + frame1)

@@ -5,6 +5,9 @@
 - psnr: per-frame peak signal-to-noise ratio, 10·log10(1 / MSE_frame) for data in [0, 1],
   averaged over frames.
 - ssim: per-frame structural similarity (Wang et al. 2004) from scikit-image, averaged over frames.
+- warping_error: flicker. Each frame is warped by the true motion onto the next (Lai et al. 2018,
+  "Learning Blind Video Temporal Consistency"); whatever still differs did not move with the
+  scene — it changed by itself. Mean absolute difference over the pixels the warp can fill.
 - sharpness: gradient energy, the mean squared difference between neighbouring pixels. Blur
   spreads an edge over more pixels with smaller steps, and the squares of smaller steps sum to
   less (the plain absolute differences would not change: blur keeps their sum).
@@ -15,6 +18,7 @@ import torch
 from einops import rearrange
 from skimage.metrics import structural_similarity
 
+from utils.flow import warp_difference
 from utils.video import check_video
 
 PSNR_CAP = 100.0  # dB for identical frames, where 10·log10(1/0) would be infinite
@@ -60,3 +64,21 @@ def sharpness(video):
         video = rearrange(video, "b t c h w -> (b t) c h w")
     frames = check_video(video).detach().float().cpu()
     return ((frames[..., :, 1:] - frames[..., :, :-1]).square().mean() + (frames[..., 1:, :] - frames[..., :-1, :]).square().mean()).item()
+
+
+def warping_error(video, flow):
+    """video (T, C, H, W) or (B, T, C, H, W); flow (T-1, 2, H, W) or (B, T-1, 2, H, W): for each
+    pair, where pixel p of frame t+1 came from in frame t, as lesson 02's backward warp reads it.
+    Mean |frame_{t+1} − warp(frame_t, flow_t)| over the pixels whose source lies inside the frame."""
+    batched = isinstance(video, torch.Tensor) and video.ndim == 5
+    frames = rearrange(video, "b t c h w -> (b t) c h w") if batched else video
+    check_video(frames, "video")
+    if not batched:
+        video, flow = video[None], flow[None] if isinstance(flow, torch.Tensor) else flow
+    B, T, C, H, W = video.shape
+    if not isinstance(flow, torch.Tensor) or flow.shape != (B, T - 1, 2, H, W):
+        got = tuple(flow.shape) if isinstance(flow, torch.Tensor) else type(flow).__name__
+        raise ValueError(f"flow: expected one (2, H, W) field per pair of frames, {(B, T - 1, 2, H, W) if batched else (T - 1, 2, H, W)}; got {got}")
+    video, flow = video.detach().float().cpu(), flow.detach().float().cpu()
+    return warp_difference(rearrange(video[:, :-1], "b t c h w -> (b t) c h w"), rearrange(video[:, 1:], "b t c h w -> (b t) c h w"),
+                           rearrange(flow, "b t v h w -> (b t) v h w")).item()

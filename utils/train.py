@@ -256,11 +256,18 @@ def train_and_save(model, name, train, directory=CHECKPOINTS):
 
 def recipes():
     """name → (build the model, train(model) → card, evaluate(model) → metrics)."""
-    from utils import convlstm, evalnet, vgan  # imported here: those modules import this one
+    from utils import convlstm, cyclegan, evalnet, mocogan, pix2pix, svg, vgan, videogpt, vqvae  # imported here: those modules import this one
 
     return {"evalnet": (evalnet.VideoClassifier, evalnet.train, evalnet.evaluate),
             "convlstm": (convlstm.ConvLSTMPredictor, convlstm.train, convlstm.evaluate),
-            "vgan": (vgan.VideoGAN, vgan.train, vgan.evaluate)}
+            "vgan": (vgan.VideoGAN, vgan.train, vgan.evaluate),
+            "pix2pix": (pix2pix.Pix2Pix, pix2pix.train, pix2pix.evaluate),
+            "cyclegan": (cyclegan.CycleGAN, cyclegan.train, cyclegan.evaluate),
+            "cyclegan_temporal": (cyclegan.CycleGAN, cyclegan.train_temporal, cyclegan.evaluate),
+            "mocogan": (mocogan.MoCoGAN, mocogan.train, mocogan.evaluate),
+            "svg": (svg.StochasticPredictor, svg.train, svg.evaluate),
+            "vqvae": (vqvae.VQVAE, vqvae.train, vqvae.evaluate),
+            "videogpt": (videogpt.VideoGPT, videogpt.train, videogpt.evaluate)}
 
 
 def main(argv=None):

@@ -40,8 +40,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange, repeat
 
+from utils.blocks import down, up
 from utils.data import MovingDigits
-from utils.flow import backward_warp
+from utils.flow import backward_warp, blockwise
 from utils.video import check_batch, check_video
 
 FRAMES = 16
@@ -65,16 +66,6 @@ def random_z(n, device=None, generator=None):
     return torch.cat([motion_code(velocity), torch.randn(n, NOISE - 2, generator=generator)], dim=1).to(device)
 
 
-def _up(dims, channels_in, channels_out, time_kernel=4):
-    """Double T, H and W (dims=3) or H and W (dims=2): transposed conv → norm → ReLU.
-    time_kernel=2 doubles T without padding (1 → 2 frames)."""
-    if dims == 3:
-        conv = nn.ConvTranspose3d(channels_in, channels_out, (time_kernel, 4, 4), stride=2, padding=(time_kernel // 2 - 1, 1, 1))
-    else:
-        conv = nn.ConvTranspose2d(channels_in, channels_out, 4, stride=2, padding=1)
-    return nn.Sequential(conv, nn.GroupNorm(8, channels_out), nn.ReLU())
-
-
 def _broadcast_in_time(image_features, frames):
     """(B, C, H, W) → (B, C, frames, H, W): the still's features, the same in every frame."""
     return repeat(image_features, "b c h w -> b c t h w", t=frames)
@@ -88,23 +79,25 @@ def _time_channel(x):
 
 
 class Generator(nn.Module):
-    def __init__(self, width=16):
+    """two_streams=False keeps the foreground stream only: every frame is the given frame, warped."""
+
+    def __init__(self, width=16, noise=NOISE, two_streams=True):
         super().__init__()
         w = width
-        self.encoder = nn.ModuleList([  # 64 → 32 → 16 → 8 → 4
-            nn.Sequential(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), nn.GroupNorm(8, c_out), nn.LeakyReLU(0.2))
-            for c_in, c_out in ((1, w), (w, 2 * w), (2 * w, 4 * w), (4 * w, 4 * w))])
-        code = 4 * w + NOISE
+        self.encoder = nn.ModuleList([down(c_in, c_out) for c_in, c_out in  # 64 → 32 → 16 → 8 → 4
+                                      ((1, w), (w, 2 * w), (2 * w, 4 * w), (4 * w, 4 * w))])
+        code = 4 * w + noise
         # foreground: (code, 1, 4, 4) → (4w, 2, 8, 8) → (2w, 4, 16, 16) → (w, 8, 32, 32) → (2, 16, 64, 64);
         # before each layer but the first: + the encoder's features at that size + 1 channel of time
-        self.foreground = nn.ModuleList([_up(3, code, 4 * w, time_kernel=2), _up(3, 8 * w + 1, 2 * w), _up(3, 4 * w + 1, w)])
+        self.foreground = nn.ModuleList([up(code, 4 * w, dims=3, time_kernel=2), up(8 * w + 1, 2 * w, dims=3),
+                                         up(4 * w + 1, w, dims=3)])
         self.foreground_out = nn.ConvTranspose3d(2 * w + 1, 3, 4, stride=2, padding=1)  # flow (2), mask logit
         with torch.no_grad():  # start from flow 0: every frame a copy of the given one
             self.foreground_out.weight[:, :2].zero_()
             self.foreground_out.bias[:2].zero_()
         # background: (code, 4, 4) → (4w, 8, 8) → (2w, 16, 16) → (w, 32, 32) → (1, 64, 64)
-        self.background = nn.Sequential(_up(2, code, 4 * w), _up(2, 4 * w, 2 * w), _up(2, 2 * w, w),
-                                        nn.ConvTranspose2d(w, 1, 4, stride=2, padding=1))
+        self.background = nn.Sequential(up(code, 4 * w), up(4 * w, 2 * w), up(2 * w, w),
+                                        nn.ConvTranspose2d(w, 1, 4, stride=2, padding=1)) if two_streams else None
 
     def forward(self, first_frame, z=None, return_streams=False):
         """first_frame (B, 1, 64, 64) in [0, 1], z (B, NOISE) or None (random_z) → video (B, 16, 1, 64, 64)."""
@@ -126,14 +119,17 @@ class Generator(nn.Module):
         T, H, W = flow.shape[2:]
         # one displacement per 16×16-pixel block, smoothly interpolated: the digit moves as a whole
         # instead of being bent (per-pixel flows twisted the digits' strokes)
-        flow = F.interpolate(F.avg_pool3d(flow, (1, FLOW_BLOCK, FLOW_BLOCK)), size=(T, H, W), mode="trilinear")
-        fetched = backward_warp(repeat(first_frame, "b c h w -> (b t) c h w", t=T), rearrange(flow, "b v t h w -> (b t) v h w"))
+        flow = blockwise(rearrange(flow, "b v t h w -> (b t) v h w"), FLOW_BLOCK)
+        fetched = backward_warp(repeat(first_frame, "b c h w -> (b t) c h w", t=T), flow)
         foreground = rearrange(fetched, "(b t) c h w -> b c t h w", t=T)            # (B, 1, 16, 64, 64)
+        if self.background is None:
+            return rearrange(foreground, "b c t h w -> b t c h w")
         background = self.background(code).sigmoid()[:, :, None]                    # (B, 1, 1, 64, 64)
         video = mask * foreground + (1 - mask) * background
         video = rearrange(video, "b c t h w -> b t c h w")
         if return_streams:
-            return video, {"foreground": foreground, "mask": mask, "background": background, "flow": flow}
+            return video, {"foreground": foreground, "mask": mask, "background": background,
+                           "flow": rearrange(flow, "(b t) v h w -> b v t h w", t=T)}
         return video
 
 

@@ -1,0 +1,190 @@
+"""VideoGPT (Yan, Zhang, Abbeel & Srinivas 2021, "VideoGPT: Video Generation using VQ-VAE and
+Transformers"): a GPT over the tokens of a VQ-VAE (utils.vqvae).
+
+A clip is 5 × 8 × 8 = 320 tokens, read in raster order (latent frame, row, column). The
+transformer (Vaswani et al. 2017; GPT, Radford et al. 2018) learns
+    p(s) = Π_i p(s_i | s_<i)
+and is trained by cross-entropy on the next token. Causal self-attention enforces the "< i": in
+    Attention(Q, K, V) = softmax(Q Kᵀ / √d + M) V,     M_ij = 0 if j ≤ i, −∞ otherwise,
+token i cannot look at later tokens, so one forward pass trains all 320 predictions at once.
+
+Image-to-video: the first 64 tokens are the first frame's (the VQ-VAE tokenises it on its own), so
+generating a clip from a still is continuing its tokens: encode the still, sample tokens 64…319
+one at a time, decode. Sampling keeps each layer's keys and values (a "KV cache"), so each new
+token costs one token's worth of computation. top_k keeps the k most likely tokens, temperature
+flattens (> 1) or sharpens (< 1) the distribution.
+VideoGPT itself conditions on frames through cross-attention to a ResNet's features; here the
+frame's own tokens are the condition, as in later token-based video models, and the tokenizer's
+decoder sees the frame too (see utils.vqvae).
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from einops import rearrange
+
+from utils import vqvae
+from utils.data import MovingDigits
+
+LATENT_FRAMES, LATENT_SIZE = 1 + (vqvae.FRAMES - 1) // vqvae.GROUP, 8
+TOKENS_PER_FRAME = LATENT_SIZE * LATENT_SIZE      # 64: the first frame's tokens, the condition
+SEQUENCE = LATENT_FRAMES * TOKENS_PER_FRAME       # 320
+
+
+def causal_mask(n, device=None):
+    """(n, n) booleans, True where query i may attend to key j, i.e. j ≤ i."""
+    return torch.ones(n, n, dtype=torch.bool, device=device).tril()
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv, self.out = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+
+    def forward(self, x, cache=None):
+        """x (B, n, C) → (B, n, C). With a cache (a dict), the keys and values of earlier calls
+        are kept and attended to: x then holds only the new tokens."""
+        q, k, v = rearrange(self.qkv(x), "b n (three h d) -> three b h n d", three=3, h=self.heads)
+        if cache is not None:
+            if "k" in cache:
+                k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
+            cache["k"], cache["v"] = k, v
+        n_new, n_all = q.shape[2], k.shape[2]
+        scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])                  # (B, h, n_new, n_all)
+        allowed = causal_mask(n_all, x.device)[n_all - n_new:]                       # the new tokens' rows
+        attention = scores.masked_fill(~allowed, float("-inf")).softmax(dim=-1)
+        return self.out(rearrange(attention @ v, "b h n d -> b n (h d)"))
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: x + attention(norm(x)), then x + MLP(norm(x))."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.norm1, self.attention = nn.LayerNorm(dim), SelfAttention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
+
+    def forward(self, x, cache=None):
+        x = x + self.attention(self.norm1(x), cache)
+        return x + self.mlp(self.norm2(x))
+
+
+class VideoGPT(nn.Module):
+    """The prior over a clip's tokens. Its tokenizer (a VQVAE) is a separate checkpoint."""
+
+    def __init__(self, codes=vqvae.CODES, dim=128, layers=4, heads=4):
+        super().__init__()
+        self.token_embedding = nn.Embedding(codes, dim)
+        self.position_embedding = nn.Parameter(torch.zeros(SEQUENCE, dim))
+        self.blocks = nn.ModuleList([Block(dim, heads) for _ in range(layers)])
+        self.norm, self.head = nn.LayerNorm(dim), nn.Linear(dim, codes, bias=False)
+        nn.init.normal_(self.position_embedding, std=0.02)
+
+    def forward(self, tokens, caches=None):
+        """tokens (B, n) → next-token logits (B, n, K). With caches (one dict per block), tokens
+        are the new ones, placed after those already cached."""
+        start = caches[0]["k"].shape[2] if caches and "k" in caches[0] else 0
+        x = self.token_embedding(tokens) + self.position_embedding[start:start + tokens.shape[1]]
+        for i, block in enumerate(self.blocks):
+            x = block(x, None if caches is None else caches[i])
+        return self.head(self.norm(x))
+
+
+def next_token_loss(model, batch):
+    """Cross-entropy of tokens 64…319 given all tokens before them (the first frame's are given)."""
+    tokens = batch["tokens"]                                                       # (B, 320)
+    logits = model(tokens[:, :-1])[:, TOKENS_PER_FRAME - 1:]                       # predictions of 64…319
+    return F.cross_entropy(rearrange(logits, "b n k -> (b n) k"), tokens[:, TOKENS_PER_FRAME:].flatten())
+
+
+@torch.no_grad()
+def sample(model, prefix, temperature=1.0, top_k=None, generator=None):
+    """prefix (B, n0) tokens → (B, SEQUENCE) tokens, one new token at a time with a KV cache."""
+    if not 0 < prefix.shape[1] < SEQUENCE:
+        raise ValueError(f"prefix: expected (B, n) tokens with 0 < n < {SEQUENCE}; got {tuple(prefix.shape)}")
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0; got {temperature}")
+    model.eval()
+    caches = [{} for _ in model.blocks]
+    tokens, new = prefix, prefix
+    while tokens.shape[1] < SEQUENCE:
+        logits = model(new, caches)[:, -1] / temperature                            # (B, K)
+        if top_k is not None:
+            kth = logits.topk(top_k, dim=-1).values[:, -1:]
+            logits = logits.masked_fill(logits < kth, float("-inf"))
+        probabilities = logits.float().softmax(dim=-1)
+        new = torch.multinomial(probabilities.cpu(), 1, generator=generator).to(tokens.device)
+        tokens = torch.cat([tokens, new], dim=1)
+    return tokens
+
+
+@torch.no_grad()
+def generate(model, tokenizer, first_frames, temperature=1.0, top_k=16, generator=None):
+    """first_frames (B, 1, 64, 64) → clips (B, 16, 1, 64, 64) on the CPU: tokenise the still,
+    continue its tokens, decode. (The tokenizer's clips have 17 frames; the course's have 16.)"""
+    device = next(model.parameters()).device
+    tokenizer.to(device).eval()
+    first = first_frames.to(device)[:, None]                                        # (B, 1, 1, 64, 64)
+    prefix = rearrange(tokenizer.tokenize(first), "b t h w -> b (t h w)")          # (B, 64)
+    tokens = sample(model, prefix, temperature, top_k, generator)
+    grid = rearrange(tokens, "b (t h w) -> b t h w", t=LATENT_FRAMES, h=LATENT_SIZE)
+    return tokenizer.detokenize(grid, first_frames.to(device))[:, :vqvae.FRAMES - 1].float().cpu()
+
+
+_tokenizer = None
+
+
+def load_tokenizer():
+    """The shipped VQ-VAE (checked against its card's sha256), loaded once."""
+    global _tokenizer
+    if _tokenizer is None:
+        from utils.train import load_checkpoint
+
+        _tokenizer = vqvae.VQVAE()
+        load_checkpoint(_tokenizer, "vqvae")
+    return _tokenizer
+
+
+# ---------------------------------------------------------------------------------------------
+# the recipe: `python -m utils.train videogpt` (after `python -m utils.train vqvae`)
+
+@torch.no_grad()
+def tokenize_clips(tokenizer, n, seed=0, chunk=64):
+    """n training clips → tokens (n, 320)."""
+    clips = MovingDigits(num_frames=vqvae.FRAMES, num_digits=1, split="train", length=n, seed=seed)
+    device = tokenizer.codebook.device
+    return torch.cat([rearrange(tokenizer.tokenize(clips.batch(min(chunk, n - i), start=i)["video"].to(device)),
+                                "b t h w -> b (t h w)").cpu() for i in range(0, n, chunk)])
+
+
+def train(model, steps=2000, batch_size=16, lr=1e-3, clips=12_000, seed=0):
+    from utils.train import fit, sha256_file, CHECKPOINTS
+
+    torch.manual_seed(seed)
+    tokenizer = load_tokenizer().to(next(model.parameters()).device)
+    tokens = tokenize_clips(tokenizer, clips, seed)
+    order = torch.randperm(steps * batch_size) % clips
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.1)
+    losses = fit(model, next_token_loss, lambda step: {"tokens": tokens[order[step * batch_size:(step + 1) * batch_size]]},
+                 steps, optimizer=optimizer, cosine=True, desc="VideoGPT")
+    return {"recipe": {"steps": steps, "batch_size": batch_size, "lr": lr, "schedule": "cosine",
+                       "optimizer": "AdamW (0.9, 0.95), weight decay 0.1", "loss": "next-token cross-entropy on tokens 64…319",
+                       "data": f"{clips} MovingDigits clips (1 digit, {vqvae.FRAMES} frames, train split), tokenised"},
+            "tokenizer": {"checkpoint": "vqvae", "sha256": sha256_file(CHECKPOINTS / "vqvae.safetensors")},
+            "seed": seed, "final_loss": round(sum(losses[-50:]) / 50, 4), "metrics": evaluate(model)}
+
+
+def evaluate(model, clips=256):
+    """Image-to-video on held-out first frames (top-k 16, temperature 1), by the evaluation
+    network, with a static repeated first frame's FVD-lite for comparison."""
+    from utils.evalnet import benchmark, image_to_video_metrics, measure
+
+    tokenizer = load_tokenizer()
+    generator = torch.Generator().manual_seed(0)
+    metrics = image_to_video_metrics(lambda first: generate(model, tokenizer, first, generator=generator), clips)
+    held_out = benchmark(clips)
+    static = held_out["video"][:, :1].expand_as(held_out["video"])
+    return {**metrics, "fvd_lite_static_frame": measure(static, held_out)["fvd_lite"]}
