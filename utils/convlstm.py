@@ -104,8 +104,10 @@ def train(model, steps=1500, batch_size=16, lr=2e-3, seed=0):
     generator = torch.Generator().manual_seed(seed)
     clips = MovingDigits(num_frames=FRAMES, num_digits=1, split="train", length=steps * batch_size, seed=seed)
 
+    clips_at = clips.batches(batch_size)
+
     def batch(step):
-        return {"video": clips.batch(batch_size, start=step * batch_size)["video"],
+        return {"video": clips_at(step)["video"],
                 "context": int(torch.randint(1, 11, (), generator=generator))}
 
     losses = fit(model, prediction_loss, batch, steps, lr=lr, desc="ConvLSTM")

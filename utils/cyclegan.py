@@ -128,21 +128,20 @@ def training_batch(clips, other_clips, generator):
 # the recipes: `python -m utils.train cyclegan` and `python -m utils.train cyclegan_temporal`
 
 def train(gan, steps=1500, batch_size=8, lr=2e-4, temporal_weight=0.0, seed=0):
-    from utils.train import fit_gan
+    from utils.train import final_losses, fit_gan
 
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     clips = MovingDigits(num_frames=8, num_digits=1, split="train", length=steps * batch_size, seed=seed)
     unpaired = MovingDigits(num_frames=8, num_digits=1, split="train", length=steps * batch_size, seed=seed + 1)
     step_fn = lambda *args: train_step(*args, temporal_weight=temporal_weight)
-    batches = lambda step: training_batch(clips.batch(batch_size, start=step * batch_size),
-                                          unpaired.batch(batch_size, start=step * batch_size), generator)
-    history = fit_gan(gan, step_fn, batches, steps,
-                      lr=lr, desc="CycleGAN" + (" + temporal" if temporal_weight else ""))
+    clips_at, unpaired_at = clips.batches(batch_size), unpaired.batches(batch_size)
+    batches = lambda step: training_batch(clips_at(step), unpaired_at(step), generator)
+    history = fit_gan(gan, step_fn, batches, steps, lr=lr, desc="CycleGAN" + (" + temporal" if temporal_weight else ""))
     return {"recipe": {"steps": steps, "batch_size": f"{batch_size} pairs of frames", "lr": lr, "betas": [0.5, 0.999],
                        "loss": f"least-squares GAN + {CYCLE_WEIGHT:g} × cycle L1" + (f" + {temporal_weight:g} × temporal" if temporal_weight else ""),
                        "data": "MovingDigits (1 digit, train split) in camera style, other clips in ink style, unpaired"},
-            "seed": seed, "final_losses": {k: round(sum(v[-50:]) / 50, 4) for k, v in history.items()},
+            "seed": seed, "final_losses": final_losses(history),
             "metrics": evaluate(gan)}
 
 

@@ -98,6 +98,10 @@ class MovingDigits(torch.utils.data.Dataset):
         items = [self[i] for i in range(start, start + size)]
         return {key: torch.stack([item[key] for item in items]) for key in items[0]}
 
+    def batches(self, size):
+        """A training loop's batch source: step → the step-th batch of `size` clips (new clips every step)."""
+        return lambda step: self.batch(size, start=step * size)
+
 
 # ---------------------------------------------------------------------------------------------
 # BouncingShapes

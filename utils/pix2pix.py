@@ -108,16 +108,15 @@ def error_by_step(predicted, true):
 # the recipe: `python -m utils.train pix2pix`
 
 def train(gan, steps=2000, batch_size=16, lr=2e-4, seed=0):
-    from utils.train import fit_gan
+    from utils.train import final_losses, fit_gan
 
     torch.manual_seed(seed)
     clips = MovingDigits(num_frames=CONTEXT + 1, num_digits=1, split="train", length=steps * batch_size, seed=seed)
-    history = fit_gan(gan, train_step, lambda step: clips.batch(batch_size, start=step * batch_size), steps,
-                      lr=lr, desc="Pix2Pix")
+    history = fit_gan(gan, train_step, clips.batches(batch_size), steps, lr=lr, desc="Pix2Pix")
     return {"recipe": {"steps": steps, "batch_size": batch_size, "lr": lr, "betas": [0.5, 0.999],
                        "loss": f"conditional GAN + {L1_WEIGHT:g} × L1",
                        "data": f"MovingDigits, 1 digit, {CONTEXT} frames → the next, train split"},
-            "seed": seed, "final_losses": {k: round(sum(v[-50:]) / 50, 4) for k, v in history.items()},
+            "seed": seed, "final_losses": final_losses(history),
             "metrics": evaluate(gan)}
 
 

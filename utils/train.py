@@ -124,6 +124,11 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
     return losses
 
 
+def final_losses(history, last=50):
+    """The mean of each loss over the last `last` steps, for a model card."""
+    return {name: round(sum(values[-last:]) / len(values[-last:]), 4) for name, values in history.items()}
+
+
 def fit_gan(gan, train_step, batches, steps, lr=2e-4, lr_discriminator=None, betas=(0.5, 0.999), device=None,
             live_plot=True, plot_every=None, desc="GAN"):
     """Train gan.generator and gan.discriminator, each with its own Adam (betas as DCGAN; the

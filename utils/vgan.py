@@ -79,9 +79,7 @@ def _time_channel(x):
 
 
 class Generator(nn.Module):
-    """two_streams=False keeps the foreground stream only: every frame is the given frame, warped."""
-
-    def __init__(self, width=16, noise=NOISE, two_streams=True):
+    def __init__(self, width=16, noise=NOISE):
         super().__init__()
         w = width
         self.encoder = nn.ModuleList([down(c_in, c_out) for c_in, c_out in  # 64 → 32 → 16 → 8 → 4
@@ -97,7 +95,7 @@ class Generator(nn.Module):
             self.foreground_out.bias[:2].zero_()
         # background: (code, 4, 4) → (4w, 8, 8) → (2w, 16, 16) → (w, 32, 32) → (1, 64, 64)
         self.background = nn.Sequential(up(code, 4 * w), up(4 * w, 2 * w), up(2 * w, w),
-                                        nn.ConvTranspose2d(w, 1, 4, stride=2, padding=1)) if two_streams else None
+                                        nn.ConvTranspose2d(w, 1, 4, stride=2, padding=1))
 
     def forward(self, first_frame, z=None, return_streams=False):
         """first_frame (B, 1, 64, 64) in [0, 1], z (B, NOISE) or None (random_z) → video (B, 16, 1, 64, 64)."""
@@ -122,8 +120,6 @@ class Generator(nn.Module):
         flow = blockwise(rearrange(flow, "b v t h w -> (b t) v h w"), FLOW_BLOCK)
         fetched = backward_warp(repeat(first_frame, "b c h w -> (b t) c h w", t=T), flow)
         foreground = rearrange(fetched, "(b t) c h w -> b c t h w", t=T)            # (B, 1, 16, 64, 64)
-        if self.background is None:
-            return rearrange(foreground, "b c t h w -> b t c h w")
         background = self.background(code).sigmoid()[:, :, None]                    # (B, 1, 1, 64, 64)
         video = mask * foreground + (1 - mask) * background
         video = rearrange(video, "b c t h w -> b t c h w")
@@ -220,17 +216,17 @@ def generate(model, first_frames, z=None):
 # the recipe: `python -m utils.train vgan`
 
 def train(gan, steps=3000, batch_size=16, lr=5e-4, lr_discriminator=2e-4, seed=0):
-    from utils.train import fit_gan
+    from utils.train import final_losses, fit_gan
 
     torch.manual_seed(seed)
     clips = MovingDigits(num_frames=FRAMES, num_digits=1, split="train", length=steps * batch_size, seed=seed)
-    history = fit_gan(gan, train_step, lambda step: clips.batch(batch_size, start=step * batch_size),
-                      steps, lr=lr, lr_discriminator=lr_discriminator, desc="VGAN")
+    history = fit_gan(gan, train_step, clips.batches(batch_size), steps, lr=lr, lr_discriminator=lr_discriminator,
+                      desc="VGAN")
     return {"recipe": {"steps": steps, "batch_size": batch_size, "lr": lr, "lr_discriminator": lr_discriminator,
                        "betas": [0.5, 0.999],
                        "loss": f"non-saturating GAN + {RECONSTRUCTION_WEIGHT:g} × L1, z's motion code from the clip",
                        "data": f"MovingDigits, 1 digit, {FRAMES} frames, train split"},
-            "seed": seed, "final_losses": {k: round(sum(v[-50:]) / 50, 4) for k, v in history.items()},
+            "seed": seed, "final_losses": final_losses(history),
             "metrics": evaluate(gan)}
 
 

@@ -18,16 +18,6 @@ frame's tokens are exactly the tokens of the still image, and image-to-video is 
 tokens". Each frame is first encoded by 2D convolutions (64×64 → 8×8); a group's 4 feature maps
 are stacked as channels and mixed by a convolution — space-to-depth in time.
     clip (B, 17, 1, 64, 64) → latent (B, 5, D, 8, 8) → 5 × 8 × 8 = 320 tokens
-
-The first frame is known whenever a clip is decoded (in image-to-video it is the input), so the
-encoder and the decoder both see it, as in the context-aware autoencoder of CCVS (Le Moing, Ponce
-& Schmid 2021): the tokens need to say what changed, not redraw the digit. Our decoder turns each
-frame's features into a flow (one displacement per 16×16 block, as lesson 03's VGAN) that fetches
-pixels from the first frame, plus a correction image:
-    x̂_t = clamp(warp(x_0, flow_t) + correction_t, 0, 1)
-We first trained the plain VQ-VAE (no first frame in the decoder, same sizes and steps): it
-reconstructed held-out clips at 27.0 dB, but the transformer's samples from its tokens lost the
-digit's shape — the evaluation network recognised the given digit in 11% of the frames.
 """
 import torch
 import torch.nn as nn
@@ -36,7 +26,6 @@ from einops import rearrange, repeat
 
 from utils.blocks import ResidualBlock, down, up
 from utils.data import MovingDigits
-from utils.flow import backward_warp, blockwise
 from utils.metrics import psnr
 from utils.video import check_batch
 
@@ -45,8 +34,6 @@ GROUP = 4            # frames per latent frame
 CODES = 256          # K: codebook size, the transformer's vocabulary
 CODE_DIM = 32        # D
 COMMITMENT = 0.25    # β
-FLOW_SCALE = 16.0    # px per unit of the decoder's flow output
-FLOW_BLOCK = 16      # px
 
 
 def vector_quantize(z_e, codebook):
@@ -70,22 +57,12 @@ class VQVAE(nn.Module):
         super().__init__()
         w = width
         self.frame_encoder = nn.Sequential(down(1, w), down(w, 2 * w), down(2 * w, 2 * w))     # 64 → 8
-        # a group's 4 frame maps and the first frame's map → a latent frame
-        self.group_encoder = nn.Sequential(nn.Conv2d((GROUP + 1) * 2 * w, hidden, 3, padding=1), ResidualBlock(hidden),
+        self.group_encoder = nn.Sequential(nn.Conv2d(GROUP * 2 * w, hidden, 3, padding=1), ResidualBlock(hidden),
                                            nn.GroupNorm(8, hidden), nn.SiLU(), nn.Conv2d(hidden, code_dim, 1))
         self.codebook = nn.Parameter(torch.randn(codes, code_dim))
-        # a latent frame and the first frame's map → 4 frame maps
-        self.group_decoder = nn.Sequential(nn.Conv2d(code_dim + 2 * w, hidden, 3, padding=1), ResidualBlock(hidden),
+        self.group_decoder = nn.Sequential(nn.Conv2d(code_dim, hidden, 3, padding=1), ResidualBlock(hidden),
                                            nn.GroupNorm(8, hidden), nn.SiLU(), nn.Conv2d(hidden, GROUP * 2 * w, 3, padding=1))
-        # a frame map → flow (2 channels) and correction (1), 8 → 64
-        self.frame_decoder = nn.Sequential(up(2 * w, 2 * w), up(2 * w, w), nn.ConvTranspose2d(w, 3, 4, stride=2, padding=1))
-        with torch.no_grad():  # start by copying the first frame: flow 0, no correction
-            self.frame_decoder[-1].weight.zero_()
-            self.frame_decoder[-1].bias.zero_()
-
-    def first_frame_map(self, first_frame):
-        """(B, 1, 64, 64) → the first frame's feature map (B, 2w, 8, 8)."""
-        return self.frame_encoder(first_frame * 2 - 1)
+        self.frame_decoder = nn.Sequential(up(2 * w, 2 * w), up(2 * w, w), nn.ConvTranspose2d(w, 1, 4, stride=2, padding=1))
 
     def encode(self, clip):
         """clip (B, 1 + 4k, 1, 64, 64) in [0, 1] → z_e (B, 1 + k, D, 8, 8)."""
@@ -95,10 +72,8 @@ class VQVAE(nn.Module):
                              f"got {tuple(clip.shape)}")
         B = clip.shape[0]
         maps = self.frame_encoder(rearrange(pad_first_frame(clip), "b t c h w -> (b t) c h w") * 2 - 1)  # (B·T, 2w, 8, 8)
-        groups = rearrange(maps, "(b t g) c h w -> b t (g c) h w", b=B, g=GROUP)     # (B, 1+k, 4·2w, 8, 8)
-        first = repeat(self.first_frame_map(clip[:, 0]), "b c h w -> b t c h w", t=groups.shape[1])
-        z_e = self.group_encoder(rearrange(torch.cat([groups, first], dim=2), "b t c h w -> (b t) c h w"))
-        return rearrange(z_e, "(b t) d h w -> b t d h w", b=B)
+        groups = rearrange(maps, "(b t g) c h w -> (b t) (g c) h w", b=B, g=GROUP)  # (B·(1+k), 4·2w, 8, 8)
+        return rearrange(self.group_encoder(groups), "(b t) d h w -> b t d h w", b=B)
 
     def quantize(self, z_e):
         """z_e (B, t, D, h, w) → z_q (same shape), tokens (B, t, h, w), VQ loss."""
@@ -107,30 +82,26 @@ class VQVAE(nn.Module):
         return (rearrange(z_q, "(b t h w) d -> b t d h w", b=B, t=t, h=h),
                 rearrange(tokens, "(b t h w) -> b t h w", b=B, t=t, h=h), loss)
 
-    def decode(self, z_q, first_frame):
-        """z_q (B, 1 + k, D, 8, 8) and the first frame (B, 1, 64, 64) → clip (B, 1 + 4k, 1, 64, 64) in [0, 1]."""
-        B, t = z_q.shape[:2]
-        first = repeat(self.first_frame_map(first_frame), "b c h w -> (b t) c h w", t=t)
-        groups = self.group_decoder(torch.cat([rearrange(z_q, "b t d h w -> (b t) d h w"), first], dim=1))
-        maps = rearrange(groups, "(b t) (g c) h w -> (b t g) c h w", b=B, g=GROUP)  # (B·T, 2w, 8, 8)
-        out = self.frame_decoder(maps)                                              # (B·T, 3, 64, 64)
-        flow, correction = blockwise(FLOW_SCALE * out[:, :2], FLOW_BLOCK), out[:, 2:]
-        fetched = backward_warp(repeat(first_frame, "b c h w -> (b t) c h w", t=t * GROUP), flow)
-        frames = rearrange((fetched + correction).clamp(0, 1), "(b t) c h w -> b t c h w", b=B)
+    def decode(self, z_q):
+        """z_q (B, 1 + k, D, 8, 8) → clip (B, 1 + 4k, 1, 64, 64) in [0, 1]."""
+        B = z_q.shape[0]
+        groups = self.group_decoder(rearrange(z_q, "b t d h w -> (b t) d h w"))      # (B·(1+k), 4·2w, 8, 8)
+        maps = rearrange(groups, "(b t) (g c) h w -> (b t g) c h w", b=B, g=GROUP)
+        frames = rearrange(self.frame_decoder(maps), "(b t) c h w -> b t c h w", b=B).sigmoid()
         return frames[:, GROUP - 1:]                                                 # drop the held copies
 
     def tokenize(self, clip):
         """clip → tokens (B, 1 + k, 8, 8), integers in [0, K)."""
         return self.quantize(self.encode(clip))[1]
 
-    def detokenize(self, tokens, first_frame):
-        """tokens (B, 1 + k, 8, 8) and the first frame (B, 1, 64, 64) → clip (B, 1 + 4k, 1, 64, 64)."""
-        return self.decode(rearrange(self.codebook[tokens], "b t h w d -> b t d h w"), first_frame)
+    def detokenize(self, tokens):
+        """tokens (B, 1 + k, 8, 8) → clip (B, 1 + 4k, 1, 64, 64)."""
+        return self.decode(rearrange(self.codebook[tokens], "b t h w d -> b t d h w"))
 
     def forward(self, clip):
         """clip → reconstruction, tokens, VQ loss."""
         z_q, tokens, vq_loss = self.quantize(self.encode(clip))
-        return self.decode(z_q, clip[:, 0]), tokens, vq_loss
+        return self.decode(z_q), tokens, vq_loss
 
 
 def vqvae_loss(model, batch, used=None):
@@ -161,7 +132,7 @@ def train(model, steps=2000, batch_size=16, lr=2e-3, seed=0, restart_every=100):
 
     torch.manual_seed(seed)
     clips = MovingDigits(num_frames=FRAMES, num_digits=1, split="train", length=steps * batch_size, seed=seed)
-    batch_at = lambda step: clips.batch(batch_size, start=step * batch_size)
+    batch_at = clips.batches(batch_size)
     device = model.codebook.device
     used = torch.zeros(model.codebook.shape[0], dtype=torch.bool, device=device)  # chosen since the last restart
     restarts = []
