@@ -17,6 +17,10 @@ def _close(measured, card, path=""):
     if isinstance(card, dict):
         return [problem for key, value in card.items() if TIMINGS not in key
                 for problem in _close(measured.get(key), value, f"{path}{key}.")]
+    if isinstance(card, list):
+        if not isinstance(measured, list) or len(measured) != len(card):
+            return [f"{path[:-1]}: card {card}, measured now {measured}"]
+        return [problem for i, (m, c) in enumerate(zip(measured, card)) for problem in _close(m, c, f"{path}{i}.")]
     if measured is None or not math.isclose(measured, card, rel_tol=0.01, abs_tol=1e-3):
         return [f"{path[:-1]}: card {card}, measured now {measured}"]
     return []
