@@ -63,5 +63,5 @@ class PatchDiscriminator(nn.Module):
             sn(nn.Conv2d(4 * width, 1, 3, padding=1)))                                      # (B, 1, 16, 16)
 
     def forward(self, images):
-        """images (B, C, 64, 64) in [-1, 1] → logits (B, 16, 16), one per patch."""
+        """images (B, C, H, W) in [-1, 1] → logits (B, H/4, W/4), one per patch (64×64 → 16×16)."""
         return self.layers(images)[:, 0]

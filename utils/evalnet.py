@@ -201,7 +201,6 @@ def train(model, steps=1500, batch_size=32, lr=2e-3, weight_decay=0.05, seed=0):
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     clips = MovingDigits(num_frames=FRAMES, num_digits=1, split="train", length=steps * batch_size, seed=seed)
-
     clips_at = clips.batches(batch_size)
 
     def batch(step):

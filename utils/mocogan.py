@@ -71,7 +71,8 @@ class Generator(nn.Module):
         self.velocity = nn.Linear(MOTION, 2)                                           # z_M(t) → px/frame
 
     def motion_codes(self, noise):
-        """ε (B, T, MOTION_NOISE) → z_M (B, T, MOTION), and the start position (B, 2) px."""
+        """ε (B, T, MOTION_NOISE) → z_M (B, T-1, MOTION), one per step after the first frame, and the
+        start position (B, 2) px."""
         start = self.start(noise[:, 0])
         h, position = start[:, :MOTION].tanh(), start[:, MOTION:].sigmoid() * ROOM
         codes = []

@@ -261,7 +261,8 @@ def train_and_save(model, name, train, directory=CHECKPOINTS):
 
 def recipes():
     """name → (build the model, train(model) → card, evaluate(model) → metrics)."""
-    from utils import convlstm, cyclegan, evalnet, mocogan, pix2pix, svg, vgan, videogpt, vqvae  # imported here: those modules import this one
+    # imported here: those modules import this one
+    from utils import convlstm, cyclegan, evalnet, mocogan, pix2pix, svg, vgan, videogpt, vqvae
 
     return {"evalnet": (evalnet.VideoClassifier, evalnet.train, evalnet.evaluate),
             "convlstm": (convlstm.ConvLSTMPredictor, convlstm.train, convlstm.evaluate),

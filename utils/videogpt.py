@@ -21,8 +21,8 @@ Result, and what is missing. Trained for 2000 steps (23 CPU minutes) the prior m
 network recognises the given digit in about 11% of the generated frames, far below the course's
 bar of 80%. Two tokenizers whose decoder also sees the first frame (after CCVS, Le Moing et al.
 2021) did not help: one with a flow per 16×16 block plus a correction image (27.4 dB; its samples
-tore the digit apart, identity 11%, FVD-lite 23.6), one with a single displacement per frame (it
-did not learn to move the digit: 14.3 dB). The prior needs far more training than a CPU session
+tore the digit apart, identity 11%, FVD-lite 23.6), one with a single displacement per frame (after
+1500 steps it had not learned to move the digit: 14.3 dB). The prior needs far more training than a CPU session
 gives; see the card for the measured figures.
 """
 import math
