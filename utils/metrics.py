@@ -75,7 +75,7 @@ def warping_error(video, flow):
     check_video(frames, "video")
     if not batched:
         video, flow = video[None], flow[None] if isinstance(flow, torch.Tensor) else flow
-    B, T, C, H, W = video.shape
+    B, T, _, H, W = video.shape
     if not isinstance(flow, torch.Tensor) or flow.shape != (B, T - 1, 2, H, W):
         got = tuple(flow.shape) if isinstance(flow, torch.Tensor) else type(flow).__name__
         raise ValueError(f"flow: expected one (2, H, W) field per pair of frames, {(B, T - 1, 2, H, W) if batched else (T - 1, 2, H, W)}; got {got}")

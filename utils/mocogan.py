@@ -35,7 +35,7 @@ from einops import rearrange, repeat
 from utils.blocks import PatchDiscriminator
 from utils.data import MovingDigits
 from utils.flow import backward_warp
-from utils.vgan import FRAMES, Discriminator, SPEED, discriminator_loss, generator_loss
+from utils.vgan import FRAMES, SPEED, Discriminator, discriminator_loss, generator_loss
 
 CONTENT, MOTION_NOISE, MOTION = 16, 8, 32     # sizes of z_C, ε_t and z_M(t) = h_t
 DIGIT, CANVAS = 24, 64
@@ -179,7 +179,8 @@ def evaluate(model, clips=256):
     """Unconditional clips, by the evaluation network: does each clip keep one digit (frames that
     agree with the clip's most frequent label), how fast it moves, FVD-lite against held-out
     clips; and the same FVD-lite for held-out first frames held still."""
-    from utils.evalnet import FRAMES as EVAL_FRAMES, REFERENCE_SEED, analyse, benchmark, fvd_lite, load_evaluator
+    from utils.evalnet import FRAMES as EVAL_FRAMES
+    from utils.evalnet import REFERENCE_SEED, analyse, benchmark, fvd_lite, load_evaluator
 
     evaluator = load_evaluator()
     videos = generate(model, *random_codes(clips, EVAL_FRAMES, generator=torch.Generator().manual_seed(0)))

@@ -23,8 +23,8 @@ from einops import rearrange
 from utils.blocks import PatchDiscriminator, down, up
 from utils.data import MovingDigits
 from utils.metrics import mse
-from utils.video import check_batch
 from utils.vgan import discriminator_loss, generator_loss
+from utils.video import check_batch
 
 CONTEXT = 2                    # frames in, as channels
 L1_WEIGHT = 100.0              # λ

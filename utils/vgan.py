@@ -114,7 +114,7 @@ class Generator(nn.Module):
         for layer, skip in zip([*self.foreground[1:], self.foreground_out], features[2::-1]):
             x = layer(torch.cat([x, _broadcast_in_time(skip, x.shape[2]), _time_channel(x)], dim=1))
         flow, mask = FLOW_SCALE * x[:, :2], x[:, 2:].sigmoid()                      # (B, 2 | 1, 16, 64, 64)
-        T, H, W = flow.shape[2:]
+        T = flow.shape[2]
         # one displacement per 16×16-pixel block, smoothly interpolated: the digit moves as a whole
         # instead of being bent (per-pixel flows twisted the digits' strokes)
         flow = blockwise(rearrange(flow, "b v t h w -> (b t) v h w"), FLOW_BLOCK)

@@ -77,7 +77,7 @@ class VQVAE(nn.Module):
 
     def quantize(self, z_e):
         """z_e (B, t, D, h, w) → z_q (same shape), tokens (B, t, h, w), VQ loss."""
-        B, t, D, h, w = z_e.shape
+        B, t, _, h, _ = z_e.shape
         z_q, tokens, loss = vector_quantize(rearrange(z_e, "b t d h w -> (b t h w) d"), self.codebook)
         return (rearrange(z_q, "(b t h w) d -> b t d h w", b=B, t=t, h=h),
                 rearrange(tokens, "(b t h w) -> b t h w", b=B, t=t, h=h), loss)
