@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from utils import convlstm, cyclegan, evalnet, mocogan, pix2pix, svg, train, vgan, videogpt, vqvae
+from utils import convlstm, cyclegan, diffusion, evalnet, mocogan, pix2pix, svg, train, vgan, videogpt, vqvae
 from utils.runtime import pick_device
 
 
@@ -45,13 +45,17 @@ def sampling(device, repeats):
     p2p, cycle = _loaded(pix2pix.Pix2Pix, "pix2pix", device), _loaded(cyclegan.CycleGAN, "cyclegan_temporal", device)
     moco, vae = _loaded(mocogan.MoCoGAN, "mocogan", device), _loaded(svg.StochasticPredictor, "svg", device)
     gpt, tokenizer = _loaded(videogpt.VideoGPT, "videogpt", device), videogpt.load_tokenizer().to(device)
+    flow = _loaded(diffusion.SpaceTimeTransformer, "flow_matching", device)
+    diffusion.load_autoencoder().to(device)
     jobs = {"convlstm": lambda: predictor(first[:, None], 15),
             "vgan": lambda: gan.generator(first),
             "pix2pix": lambda: pix2pix.rollout(p2p, two),
             "cyclegan": lambda: cyclegan.translate(cycle, clip),
             "mocogan": lambda: moco(*mocogan.random_codes(1, device=device)),
             "svg": lambda: vae(first),
-            "videogpt": lambda: videogpt.generate(gpt, tokenizer, first)}
+            "videogpt": lambda: videogpt.generate(gpt, tokenizer, first),
+            f"flow (image, {diffusion.STEPS} steps)": lambda: diffusion.image_to_video(flow, first),
+            f"flow (label, {diffusion.STEPS} steps, guided)": lambda: diffusion.label_to_video(flow, torch.tensor([3], device=device))}
     with torch.no_grad():
         return {name: _median_seconds(job, device, repeats) for name, job in jobs.items()}
 
@@ -81,6 +85,7 @@ def training_step(device, repeats):
     clips17 = on(evalnet.benchmark(16, num_frames=vqvae.FRAMES, split="train"))
     cycle_batch = on(cyclegan.training_batch(clips, evalnet.benchmark(16, split="train", seed=5), torch.Generator().manual_seed(0)))
     tokens = on({"tokens": torch.randint(vqvae.CODES, (16, videogpt.SEQUENCE))})
+    latents = on({"latent": torch.randn(16, diffusion.LATENT_FRAMES, diffusion.LATENT_CHANNELS, 8, 8), "labels": torch.arange(16) % 10})
     jobs = {"convlstm": _step(convlstm.ConvLSTMPredictor().to(device), convlstm.prediction_loss, {**long_clips, "context": 10}),
             "vgan": _gan_step(vgan.VideoGAN().to(device), vgan.train_step, clips),
             "pix2pix": _gan_step(pix2pix.Pix2Pix().to(device), pix2pix.train_step, {"video": clips["video"][:, :3]}),
@@ -88,7 +93,9 @@ def training_step(device, repeats):
             "mocogan": _gan_step(mocogan.MoCoGAN().to(device), mocogan.train_step, clips),
             "svg": _step(svg.StochasticPredictor().to(device), lambda m, b: svg.elbo_loss(m, b)[0], clips),
             "vqvae": _step(vqvae.VQVAE().to(device), vqvae.vqvae_loss, clips17),
-            "videogpt": _step(videogpt.VideoGPT().to(device), videogpt.next_token_loss, tokens)}
+            "videogpt": _step(videogpt.VideoGPT().to(device), videogpt.next_token_loss, tokens),
+            "autoencoder": _step(diffusion.LatentAutoencoder().to(device), diffusion.autoencoder_loss, clips17),
+            "flow": _step(diffusion.SpaceTimeTransformer().to(device), diffusion.flow_matching_loss, latents)}
     return {name: _median_seconds(job, device, repeats) for name, job in jobs.items()}
 
 
@@ -101,9 +108,9 @@ def main():
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} CPU threads"
     print(f"device: {device} ({name}), torch {torch.__version__}")
     for model, seconds in sampling(device, args.repeats).items():
-        print(f"sample one 16-frame 64×64 clip  {model:9s} {1000 * seconds:8.1f} ms")
+        print(f"sample one 16-frame 64×64 clip  {model:30s} {1000 * seconds:8.1f} ms")
     for model, seconds in training_step(device, args.repeats).items():
-        print(f"one training step (batch 16)     {model:9s} {1000 * seconds:8.1f} ms")
+        print(f"one training step (batch 16)     {model:30s} {1000 * seconds:8.1f} ms")
 
 
 if __name__ == "__main__":

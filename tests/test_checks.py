@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from utils import checks, convlstm, cyclegan, flow, metrics, svg, vgan, video, videogpt, vqvae
+from utils import checks, convlstm, cyclegan, diffusion, flow, metrics, svg, vgan, video, videogpt, vqvae
 
 REFERENCES = [
     (checks.check_to_course_video, video.from_numpy),
@@ -18,6 +18,9 @@ REFERENCES = [
     (checks.check_reparameterize, svg.reparameterize),
     (checks.check_cycle_loss, cyclegan.cycle_loss),
     (checks.check_causal_mask, videogpt.causal_mask),
+    (checks.check_flow_matching_pair, diffusion.flow_matching_pair),
+    (checks.check_euler_step, diffusion.euler_step),
+    (checks.check_classifier_free_guidance, diffusion.classifier_free_guidance),
 ]
 
 
@@ -105,3 +108,15 @@ def test_bug_hunt_says_how_many_are_missing_and_which_lines_are_fine():
 def test_bug_hunt_explains_malformed_answers(answer, words):
     with pytest.raises(checks.ExerciseFailed, match=words):
         checks.check_bug_hunt(answer)
+
+
+@pytest.mark.parametrize("checker, mistake, words", [
+    (checks.check_flow_matching_pair, lambda x, noise, t: (t * x + (1 - t) * noise, x - noise), "case 1 of 3 failed"),
+    (checks.check_flow_matching_pair,
+     lambda x, noise, t: diffusion.flow_matching_pair(x, noise, t)[:1] + (noise - x,), "(?s)case 1 of 3 failed.*velocity: values differ"),
+    (checks.check_euler_step, lambda x, v, t, t_next: x + t_next * v, "case 3 of 4 failed"),
+    (checks.check_classifier_free_guidance, lambda v_u, v_c, w: v_c + w * (v_c - v_u), "case 1 of 3 failed"),
+])
+def test_lesson07_mistakes_are_named(checker, mistake, words):
+    with pytest.raises(checks.ExerciseFailed, match=words):
+        checker(mistake)

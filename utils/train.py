@@ -262,7 +262,7 @@ def train_and_save(model, name, train, directory=CHECKPOINTS):
 def recipes():
     """name → (build the model, train(model) → card, evaluate(model) → metrics)."""
     # imported here: those modules import this one
-    from utils import convlstm, cyclegan, evalnet, mocogan, pix2pix, svg, vgan, videogpt, vqvae
+    from utils import convlstm, cyclegan, diffusion, evalnet, mocogan, pix2pix, svg, vgan, videogpt, vqvae
 
     return {"evalnet": (evalnet.VideoClassifier, evalnet.train, evalnet.evaluate),
             "convlstm": (convlstm.ConvLSTMPredictor, convlstm.train, convlstm.evaluate),
@@ -273,7 +273,9 @@ def recipes():
             "mocogan": (mocogan.MoCoGAN, mocogan.train, mocogan.evaluate),
             "svg": (svg.StochasticPredictor, svg.train, svg.evaluate),
             "vqvae": (vqvae.VQVAE, vqvae.train, vqvae.evaluate),
-            "videogpt": (videogpt.VideoGPT, videogpt.train, videogpt.evaluate)}
+            "videogpt": (videogpt.VideoGPT, videogpt.train, videogpt.evaluate),
+            "latent_autoencoder": (diffusion.LatentAutoencoder, diffusion.train_autoencoder, diffusion.evaluate_autoencoder),
+            "flow_matching": (diffusion.SpaceTimeTransformer, diffusion.train, diffusion.evaluate)}
 
 
 def main(argv=None):

@@ -52,6 +52,38 @@ def pad_first_frame(clip):
     return torch.cat([repeat(clip[:, :1], "b 1 ... -> b g ...", g=GROUP - 1), clip], dim=1)
 
 
+def encode_groups(frame_encoder, group_encoder, clip):
+    """The causal clip layout: clip (B, 1 + 4k, 1, 64, 64) in [0, 1] → (B, 1 + k, D, h, w). Each
+    frame is encoded alone, then each group of 4 frames' maps (the first frame's held copies
+    included) is stacked as channels and mixed."""
+    check_batch(clip, "clip")
+    if (clip.shape[1] - 1) % GROUP or clip.shape[2:] != (1, 64, 64):
+        raise ValueError(f"clip: expected (B, 1 + {GROUP}k frames, 1, 64, 64), e.g. (B, {FRAMES}, 1, 64, 64); "
+                         f"got {tuple(clip.shape)}")
+    B = clip.shape[0]
+    maps = frame_encoder(rearrange(pad_first_frame(clip), "b t c h w -> (b t) c h w") * 2 - 1)   # (B·T, c, h, w)
+    groups = rearrange(maps, "(b t g) c h w -> (b t) (g c) h w", b=B, g=GROUP)          # (B·(1+k), 4c, h, w)
+    return rearrange(group_encoder(groups), "(b t) d h w -> b t d h w", b=B)
+
+
+def group_and_frame_decoders(width, hidden, channels_in):
+    """The decoders of `decode_groups`: a latent frame → 4 feature maps (8 × 8) → 4 frames (64 × 64)."""
+    w = width
+    group_decoder = nn.Sequential(nn.Conv2d(channels_in, hidden, 3, padding=1), ResidualBlock(hidden),
+                                  nn.GroupNorm(8, hidden), nn.SiLU(), nn.Conv2d(hidden, GROUP * 2 * w, 3, padding=1))
+    frame_decoder = nn.Sequential(up(2 * w, 2 * w), up(2 * w, w), nn.ConvTranspose2d(w, 1, 4, stride=2, padding=1))
+    return group_decoder, frame_decoder
+
+
+def decode_groups(group_decoder, frame_decoder, z):
+    """The inverse layout: (B, 1 + k, D, h, w) → clip (B, 1 + 4k, 1, 64, 64) in [0, 1]."""
+    B = z.shape[0]
+    groups = group_decoder(rearrange(z, "b t d h w -> (b t) d h w"))                  # (B·(1+k), 4c, h, w)
+    maps = rearrange(groups, "(b t) (g c) h w -> (b t g) c h w", b=B, g=GROUP)
+    frames = rearrange(frame_decoder(maps), "(b t) c h w -> b t c h w", b=B).sigmoid()
+    return frames[:, GROUP - 1:]                                                     # drop the held copies
+
+
 class VQVAE(nn.Module):
     def __init__(self, width=16, hidden=96, codes=CODES, code_dim=CODE_DIM):
         super().__init__()
@@ -60,20 +92,11 @@ class VQVAE(nn.Module):
         self.group_encoder = nn.Sequential(nn.Conv2d(GROUP * 2 * w, hidden, 3, padding=1), ResidualBlock(hidden),
                                            nn.GroupNorm(8, hidden), nn.SiLU(), nn.Conv2d(hidden, code_dim, 1))
         self.codebook = nn.Parameter(torch.randn(codes, code_dim))
-        self.group_decoder = nn.Sequential(nn.Conv2d(code_dim, hidden, 3, padding=1), ResidualBlock(hidden),
-                                           nn.GroupNorm(8, hidden), nn.SiLU(), nn.Conv2d(hidden, GROUP * 2 * w, 3, padding=1))
-        self.frame_decoder = nn.Sequential(up(2 * w, 2 * w), up(2 * w, w), nn.ConvTranspose2d(w, 1, 4, stride=2, padding=1))
+        self.group_decoder, self.frame_decoder = group_and_frame_decoders(w, hidden, code_dim)
 
     def encode(self, clip):
         """clip (B, 1 + 4k, 1, 64, 64) in [0, 1] → z_e (B, 1 + k, D, 8, 8)."""
-        check_batch(clip, "clip")
-        if (clip.shape[1] - 1) % GROUP or clip.shape[2:] != (1, 64, 64):
-            raise ValueError(f"clip: expected (B, 1 + {GROUP}k frames, 1, 64, 64), e.g. (B, {FRAMES}, 1, 64, 64); "
-                             f"got {tuple(clip.shape)}")
-        B = clip.shape[0]
-        maps = self.frame_encoder(rearrange(pad_first_frame(clip), "b t c h w -> (b t) c h w") * 2 - 1)  # (B·T, 2w, 8, 8)
-        groups = rearrange(maps, "(b t g) c h w -> (b t) (g c) h w", b=B, g=GROUP)  # (B·(1+k), 4·2w, 8, 8)
-        return rearrange(self.group_encoder(groups), "(b t) d h w -> b t d h w", b=B)
+        return encode_groups(self.frame_encoder, self.group_encoder, clip)
 
     def quantize(self, z_e):
         """z_e (B, t, D, h, w) → z_q (same shape), tokens (B, t, h, w), VQ loss."""
@@ -84,11 +107,7 @@ class VQVAE(nn.Module):
 
     def decode(self, z_q):
         """z_q (B, 1 + k, D, 8, 8) → clip (B, 1 + 4k, 1, 64, 64) in [0, 1]."""
-        B = z_q.shape[0]
-        groups = self.group_decoder(rearrange(z_q, "b t d h w -> (b t) d h w"))      # (B·(1+k), 4·2w, 8, 8)
-        maps = rearrange(groups, "(b t) (g c) h w -> (b t g) c h w", b=B, g=GROUP)
-        frames = rearrange(self.frame_decoder(maps), "(b t) c h w -> b t c h w", b=B).sigmoid()
-        return frames[:, GROUP - 1:]                                                 # drop the held copies
+        return decode_groups(self.group_decoder, self.frame_decoder, z_q)
 
     def tokenize(self, clip):
         """clip → tokens (B, 1 + k, 8, 8), integers in [0, K)."""
