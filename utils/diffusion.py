@@ -447,7 +447,8 @@ def label_agreement(videos, labels):
 
 def evaluate(model, clips=256, guidance=3.0):
     """Image-to-video on held-out first frames (the lesson 03 benchmark), and label-to-video
-    without and with guidance: does the evaluation network see the requested digit?"""
+    without and with guidance: does the evaluation network see the requested digit? (label_fvd_lite:
+    of the guided label-to-video clips.)"""
     from utils.evalnet import benchmark, image_to_video_metrics, measure
 
     generator = torch.Generator().manual_seed(0)
