@@ -65,7 +65,7 @@ def test_quality_bars(shipped):
     elif name in ("vgan", "videogpt"):  # image-to-video: move the digit, look like real clips, keep the digit
         assert metrics["speed_px_per_frame"] >= 1.0  # real clips move 2–4 px/frame; a still frame ~0
         assert metrics["fvd_lite"] < metrics["fvd_lite_static_frame"]
-        if name == "vgan":  # videogpt: see test_videogpt_keeps_the_given_digit
+        if name == "vgan":  # videogpt: see test_image_to_video_keeps_the_given_digit
             assert metrics["identity_kept"] >= 0.8
     elif name == "svg":  # several futures: the closest of 5 is closer than one
         assert metrics["best_of_5_mse"] < metrics["best_of_1_mse"]
@@ -76,7 +76,7 @@ def test_quality_bars(shipped):
         assert metrics["psnr_vs_true_ink_db"] >= 15  # it learned the mapping, without ever seeing a pair
     elif name == "latent_autoencoder":
         assert metrics["psnr_db"] >= 26 and metrics["digit_accuracy"] >= 0.9
-    elif name == "flow_matching":  # image-to-video moves the digit (keeping it: see below); labels are followed, more so with guidance
+    elif name == "flow_matching":  # moves the digit (keeping it: see below); follows labels, more so with guidance
         assert metrics["speed_px_per_frame"] >= 1.0
         assert metrics["fvd_lite"] < metrics["fvd_lite_static_frame"]
         assert metrics["fvd_lite"] < train.read_card("vgan")["metrics"]["fvd_lite"]
@@ -98,26 +98,21 @@ def test_the_temporal_term_lowers_flicker():
     assert temporal["warping_error"] < plain["warping_error"]
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (issue 4): the shipped VideoGPT keeps the given digit in ~11% of "
-                                      "frames; the course's bar is 80%. See utils/videogpt.py.")
-def test_videogpt_keeps_the_given_digit():
-    assert train.read_card("videogpt")["metrics"]["identity_kept"] >= 0.8
+def _known_gap(issue, model, percent, where):
+    return pytest.mark.xfail(strict=True, reason=f"known gap (issue {issue}): the shipped {model} keeps the given digit in "
+                                                 f"~{percent}% of frames; the course's bar is 80%. See {where}.")
 
 
-def test_videogpt_was_trained_on_the_shipped_tokenizer():
-    card = train.read_card("videogpt")
-    assert card["tokenizer"]["sha256"] == train.read_card("vqvae")["sha256"]
+@pytest.mark.parametrize("name", [pytest.param("videogpt", marks=_known_gap(4, "VideoGPT", 11, "utils/videogpt.py")),
+                                  pytest.param("flow_matching", marks=_known_gap(5, "flow model", 28, "utils/diffusion.py"))])
+def test_image_to_video_keeps_the_given_digit(name):
+    assert train.read_card(name)["metrics"]["identity_kept"] >= 0.8
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (issue 5): the shipped flow model keeps the given digit in ~28% of "
-                                      "frames; the course's bar is 80%. See utils/diffusion.py.")
-def test_flow_matching_keeps_the_given_digit():
-    assert train.read_card("flow_matching")["metrics"]["identity_kept"] >= 0.8
-
-
-def test_flow_matching_was_trained_on_the_shipped_autoencoder():
-    card = train.read_card("flow_matching")
-    assert card["autoencoder"]["sha256"] == train.read_card("latent_autoencoder")["sha256"]
+@pytest.mark.parametrize("name, first_stage, key", [("videogpt", "vqvae", "tokenizer"),
+                                                    ("flow_matching", "latent_autoencoder", "autoencoder")])
+def test_trained_on_the_shipped_first_stage(name, first_stage, key):
+    assert train.read_card(name)[key]["sha256"] == train.read_card(first_stage)["sha256"]
 
 
 def test_fvd_lite_ranks_real_noisy_shuffled_static():

@@ -185,7 +185,8 @@ class Attention(nn.Module):
 
 
 def modulate(x, shift, scale):
-    """adaLN: a LayerNorm without its own parameters, scaled and shifted by the condition. x (B, T, N, C), shift/scale (B, C)."""
+    """adaLN: a LayerNorm without its own parameters, scaled and shifted by the condition.
+    x (B, T, N, C), shift and scale (B, C)."""
     return x * (1 + scale[:, None, None]) + shift[:, None, None]
 
 
@@ -248,7 +249,8 @@ class SpaceTimeTransformer(nn.Module):
         of the batch is given its first frame; labels (B,), NO_LABEL where none → velocity (B, 5, D, 8, 8)."""
         B, T, D, H, W = x_t.shape
         if (T, H, W) != (LATENT_FRAMES, LATENT_SIZE, LATENT_SIZE):
-            raise ValueError(f"x_t: expected (B, {LATENT_FRAMES}, D, {LATENT_SIZE}, {LATENT_SIZE}) latents; got {tuple(x_t.shape)}")
+            raise ValueError(f"x_t: expected (B, {LATENT_FRAMES}, D, {LATENT_SIZE}, {LATENT_SIZE}) latents; "
+                             f"got {tuple(x_t.shape)}")
         given = first_latent is not None
         first = first_latent if given else torch.zeros_like(x_t[:, 0])
         inputs = torch.cat([x_t, first[:, None].expand_as(x_t)], dim=2)                # (B, T, 2D, 8, 8)
@@ -292,7 +294,8 @@ def flow_matching_loss(model, batch, generator=None):
 
 
 @torch.no_grad()
-def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, guidance=1.0, generator=None, trajectory=False):
+def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, guidance=1.0, generator=None,
+                   trajectory=False):
     """Integrate dx/dt = v from noise (t = 0) to data (t = 1) with `steps` Euler steps.
     first_latent (B, D, 8, 8) normalised, or None; labels (B,) or None; n: the batch size when
     neither is given. guidance w: classifier-free guidance against the fully unconditional
@@ -393,9 +396,11 @@ def train(model, steps=3000, batch_size=64, lr=1e-3, clips=16_000, seed=0):
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     losses = fit(model, flow_matching_loss, batches, steps, optimizer=optimizer, cosine=True, desc="flow matching")
-    return {"recipe": {"steps": steps, "batch_size": batch_size, "lr": lr, "schedule": "cosine", "optimizer": "AdamW, weight decay 0.01",
+    return {"recipe": {"steps": steps, "batch_size": batch_size, "lr": lr, "schedule": "cosine",
+                       "optimizer": "AdamW, weight decay 0.01",
                        "loss": f"flow matching (velocity MSE), logit-normal t; label and first frame each dropped with p = {DROP}",
-                       "data": f"{clips} MovingDigits clips (1 digit, {vqvae.FRAMES} frames, train split) in the latent autoencoder's space"},
+                       "data": f"{clips} MovingDigits clips (1 digit, {vqvae.FRAMES} frames, train split) "
+                               "in the latent autoencoder's space"},
             "autoencoder": {"checkpoint": "latent_autoencoder", "sha256": sha256_file(CHECKPOINTS / "latent_autoencoder.safetensors")},
             "sampling": f"{STEPS} Euler steps; image-to-video unguided, label-to-video with guidance 3 (and 1 for comparison)",
             "seed": seed, "final_loss": round(sum(losses[-50:]) / 50, 4), "metrics": evaluate(model)}
