@@ -45,8 +45,7 @@ def sampling(device, repeats):
     p2p, cycle = _loaded(pix2pix.Pix2Pix, "pix2pix", device), _loaded(cyclegan.CycleGAN, "cyclegan_temporal", device)
     moco, vae = _loaded(mocogan.MoCoGAN, "mocogan", device), _loaded(svg.StochasticPredictor, "svg", device)
     gpt, tokenizer = _loaded(videogpt.VideoGPT, "videogpt", device), videogpt.load_tokenizer().to(device)
-    flow = _loaded(diffusion.SpaceTimeTransformer, "flow_matching", device)
-    diffusion.load_autoencoder().to(device)
+    flow = _loaded(diffusion.SpaceTimeTransformer, "flow_matching", device)   # its autoencoder follows it to the device
     jobs = {"convlstm": lambda: predictor(first[:, None], 15),
             "vgan": lambda: gan.generator(first),
             "pix2pix": lambda: pix2pix.rollout(p2p, two),
