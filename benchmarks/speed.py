@@ -53,7 +53,7 @@ def sampling(device, repeats):
             "mocogan": lambda: moco(*mocogan.random_codes(1, device=device)),
             "svg": lambda: vae(first),
             "videogpt": lambda: videogpt.generate(gpt, tokenizer, first),
-            f"flow (image, {diffusion.STEPS} steps)": lambda: diffusion.image_to_video(flow, first),
+            f"flow (image, {diffusion.STEPS} steps, guided)": lambda: diffusion.image_to_video(flow, first),
             f"flow (label, {diffusion.STEPS} steps, guided)": lambda: diffusion.label_to_video(flow, torch.tensor([3], device=device))}
     with torch.no_grad():
         return {name: _median_seconds(job, device, repeats) for name, job in jobs.items()}

@@ -104,7 +104,7 @@ def _known_gap(issue, model, percent, where):
 
 
 @pytest.mark.parametrize("name", [pytest.param("videogpt", marks=_known_gap(4, "VideoGPT", 11, "utils/videogpt.py")),
-                                  pytest.param("flow_matching", marks=_known_gap(5, "flow model", 28, "utils/diffusion.py"))])
+                                  "flow_matching"])
 def test_image_to_video_keeps_the_given_digit(name):
     assert train.read_card(name)["metrics"]["identity_kept"] >= 0.8
 

@@ -59,6 +59,33 @@ def test_the_network_sees_time_label_first_frame_and_other_latent_frames():
         model(torch.randn(2, 4, 8, 8, 8), t, None, labels)
 
 
+def test_the_image_share_and_the_recognition_term_of_the_loss():
+    torch.manual_seed(0)
+    model = _randomised(diffusion.SpaceTimeTransformer(dim=32, depth=1)).train()
+    batch = {"latent": torch.randn(8, 5, 8, 8, 8), "labels": torch.randint(0, 10, (8,))}
+    loss = lambda **options: diffusion.flow_matching_loss(model, batch, torch.Generator().manual_seed(1), **options)
+    assert torch.isfinite(loss(image_share=1.0))                        # every clip sees its first frame
+    assert not torch.allclose(loss(image_share=1.0), loss(image_share=0.0))
+    # the recognition term is the cross-entropy of naming each given first frame's digit
+    recognition = torch.nn.functional.cross_entropy(model.recognise(batch["latent"][:6, 0]), batch["labels"][:6])
+    assert torch.allclose(loss(image_share=0.75, recognition_weight=0.1) - loss(image_share=0.75), 0.1 * recognition)
+    assert model.recognise(batch["latent"][:, 0]).shape == (8, 10)
+
+
+def test_image_to_video_asks_for_the_digit_the_network_recognises():
+    torch.manual_seed(0)
+    model = _randomised(diffusion.SpaceTimeTransformer(dim=32, depth=1))
+    frames = torch.rand(2, 1, 64, 64)
+    first = diffusion.encode_frames(model, frames)
+    digits = model.recognise(first).argmax(dim=1)
+    expected = diffusion.sample_latents(model, first, digits, steps=2, guidance=2.0, generator=torch.Generator().manual_seed(0))
+    other = diffusion.sample_latents(model, first, (digits + 1) % 10, steps=2, guidance=2.0, generator=torch.Generator().manual_seed(0))
+    expected[:, 0] = other[:, 0] = first
+    clips = diffusion.image_to_video(model, frames, steps=2, guidance=2.0, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(clips, diffusion.decode(model, expected), atol=1e-6)
+    assert not torch.allclose(clips, diffusion.decode(model, other), atol=1e-3)
+
+
 def test_sampling_is_reproducible_and_records_the_path():
     torch.manual_seed(0)
     model = _randomised(diffusion.SpaceTimeTransformer(dim=32, depth=1))

@@ -134,3 +134,15 @@ def test_augmentation_keeps_shape_range_and_where_the_digit_is():
         ink = (v > 0.3).float()
         return (ink * ys).sum((2, 3, 4)) / ink.sum((2, 3, 4))
     assert (centre(augmented) - centre(clips)).abs().max() < 1.5  # pixels
+
+
+def test_reference_features_are_reused_until_the_clips_change():
+    evaluator = evalnet.load_evaluator()
+    reference = evalnet.benchmark(8, seed=evalnet.REFERENCE_SEED)["video"].clone()
+    features = evalnet.reference_features(evaluator, reference)
+    assert torch.allclose(features, evalnet.analyse(evaluator, reference)[2])
+    assert evalnet.reference_features(evaluator, reference) is features          # the same clips: not analysed again
+    reference.mul_(0.5)                                                            # changed in place: analysed again
+    assert torch.allclose(evalnet.reference_features(evaluator, reference), evalnet.analyse(evaluator, reference)[2])
+    other = (reference + 0.3).clamp(0, 1)                                        # other clips: their own features
+    assert torch.allclose(evalnet.reference_features(evaluator, other), evalnet.analyse(evaluator, other)[2])

@@ -40,6 +40,17 @@ sums it up in a vector added to the condition (what it shows; SVD uses a CLIP em
 frame). With the channels alone, the model trained first (same recipe) started the digit in the
 right place and moved it, but changed its shape: the given digit was kept in 11.6% of frames.
     latent (B, 5, 8, 8, 8) → tokens (B, 5, 16, C) → blocks → velocity (B, 5, 8, 8, 8)
+
+Image-to-video keeps the given digit by naming it. A linear head on the first frame's summary
+(`recognise`) learns the digit's class, and sampling conditions on the frame *and* that label,
+with guidance against the unconditional model — as image-to-video systems pair the image with a
+caption of it. Training has two stages, as SVD's does: stage 1 trains every condition equally
+often (3000 steps); stage 2 fine-tunes for image-to-video on fresh clips (3000 steps, three
+quarters of them with their first frame, plus the head's cross-entropy). Digit kept, on the
+256 benchmark clips: after stage 1, frame only, 28%. After stage 2: frame only 49%, frame +
+named digit 54%; guided, w = 2 / 3 / 4 / 5: 75 / 80 / 81 / 81% (FVD-lite 1.7 → 2.1); frame only
+guided at w = 4, 78%; with the true label instead of the named one, 82%. The head names held-out
+digits right 96% of the time.
 """
 import functools
 import math
@@ -62,6 +73,9 @@ DROP = 0.5            # in training, each condition is dropped with this probabi
 STEPS = 24            # Euler steps when sampling (the lesson measures how few are enough)
 LATENT_CHANNELS = 8
 KL_WEIGHT = 1e-4
+FINETUNE_IMAGE_SHARE = 0.75   # stage 2 of training: the share of clips that see their first frame
+RECOGNITION_WEIGHT = 0.1      # stage 2: weight of the loss that teaches the network to name the given digit
+IMAGE_GUIDANCE = 4.0          # image-to-video's default guidance scale (1 … 5 measured: see above)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,6 +257,7 @@ class SpaceTimeTransformer(nn.Module):
             nn.init.zeros_(layer.bias)
         self.register_buffer("latent_mean", torch.zeros(channels, 1, 1))
         self.register_buffer("latent_std", torch.ones(channels, 1, 1))
+        self.digit_head = nn.Linear(dim, CLASSES)                       # names the digit the first frame shows
 
     def forward(self, x_t, t, first_latent, labels):
         """x_t (B, 5, D, 8, 8) noisy latent; t (B,); first_latent (B, D, 8, 8), or None when no clip
@@ -266,6 +281,11 @@ class SpaceTimeTransformer(nn.Module):
         x = self.unembed(modulate(self.final_norm(x), shift, scale))                    # (B, T, N, p·p·D)
         return rearrange(x, "b t (h w) (p q c) -> b t c (h p) (w q)", h=H // self.patch, p=self.patch, q=self.patch)
 
+    def recognise(self, first_latent):
+        """first_latent (B, D, 8, 8) → (B, 10) logits of the digit it shows, from the same summary
+        the network is conditioned on."""
+        return self.digit_head(self.image_encoder(first_latent))
+
     def to_latent(self, z):
         """The autoencoder's latent → the unit-scale latent this network models."""
         return (z - self.latent_mean) / self.latent_std
@@ -274,9 +294,11 @@ class SpaceTimeTransformer(nn.Module):
         return z * self.latent_std + self.latent_mean
 
 
-def flow_matching_loss(model, batch, generator=None):
+def flow_matching_loss(model, batch, generator=None, image_share=0.5, recognition_weight=0.0):
     """The flow-matching loss of a batch {"latent": (B, 5, D, 8, 8) normalised, "labels": (B,)}.
-    Each clip's label and first frame are dropped with probability DROP (both: unconditional).
+    A share `image_share` of the clips sees its first frame; each label is dropped with probability
+    DROP (a clip with neither trains the unconditional model). With recognition_weight > 0 the
+    network also learns to name the digit of each first frame it sees (cross-entropy).
     Times are drawn logit-normal (Esser et al. 2024): more of them in the middle, where the
     velocity is hardest to predict."""
     x, labels = batch["latent"], batch["labels"]
@@ -285,12 +307,16 @@ def flow_matching_loss(model, batch, generator=None):
     t = torch.randn(B, device=device, generator=generator).sigmoid()
     x_t, target = flow_matching_pair(x, noise, t)
     keep_label = torch.rand(B, device=device, generator=generator) > DROP
-    labels = torch.where(keep_label, labels, torch.full_like(labels, NO_LABEL))
-    # half of each batch sees its first frame: the two halves run as two calls (the flag is per call)
-    half = B // 2
-    with_image = model(x_t[:half], t[:half], x[:half, 0], labels[:half])
-    without = model(x_t[half:], t[half:], None, labels[half:])
-    return F.mse_loss(torch.cat([with_image, without]), target)
+    dropped = torch.where(keep_label, labels, torch.full_like(labels, NO_LABEL))
+    # the clips with and without a first frame run as two calls (the "image given" flag is per call)
+    given = round(B * image_share)
+    velocity = [model(x_t[:given], t[:given], x[:given, 0], dropped[:given])] if given else []
+    if given < B:
+        velocity.append(model(x_t[given:], t[given:], None, dropped[given:]))
+    loss = F.mse_loss(torch.cat(velocity), target)
+    if recognition_weight and given:
+        loss = loss + recognition_weight * F.cross_entropy(model.recognise(x[:given, 0]), labels[:given])
+    return loss
 
 
 @torch.no_grad()
@@ -337,11 +363,14 @@ def encode_frames(model, frames):
 
 
 @torch.no_grad()
-def image_to_video(model, first_frames, steps=STEPS, guidance=1.0, generator=None):
-    """first_frames (B, 1, 64, 64) → clips (B, 16, 1, 64, 64) that start from them. The first
-    latent frame of the output is the still's own latent: the condition is known, not generated."""
+def image_to_video(model, first_frames, steps=STEPS, guidance=IMAGE_GUIDANCE, generator=None):
+    """first_frames (B, 1, 64, 64) → clips (B, 16, 1, 64, 64) that start from them. The network
+    names the digit it sees (`recognise`) and is conditioned on the frame and that label, guided
+    against the unconditional model. The first latent frame of the output is the still's own
+    latent: the condition is known, not generated."""
     first = encode_frames(model, first_frames)
-    z = sample_latents(model, first, steps=steps, guidance=guidance, generator=generator)
+    digits = model.recognise(first).argmax(dim=1)
+    z = sample_latents(model, first, digits, steps=steps, guidance=guidance, generator=generator)
     z[:, 0] = first
     return decode(model, z)
 
@@ -381,29 +410,57 @@ def encode_clips(autoencoder, n, seed=0, chunk=64):
     return torch.cat(latents), torch.cat(labels)
 
 
-def train(model, steps=3000, batch_size=64, lr=1e-3, clips=16_000, seed=0):
-    from utils.train import CHECKPOINTS, fit, sha256_file
+def fit_latents(model, latents, labels, steps, batch_size, lr, loss, desc):
+    """AdamW with a cosine schedule on batches drawn from encoded clips (latents in the
+    autoencoder's scale, normalised here); return the losses."""
+    from utils.train import fit
 
-    torch.manual_seed(seed)
-    latents, labels = encode_clips(load_autoencoder().to(next(model.parameters()).device), clips, seed)
-    model.latent_mean.copy_(latents.mean(dim=(0, 1, 3, 4))[:, None, None])
-    model.latent_std.copy_(latents.std(dim=(0, 1, 3, 4))[:, None, None])
-    order = torch.randperm(steps * batch_size) % clips
+    order = torch.randperm(steps * batch_size) % len(latents)
 
     def batches(step):
         chosen = order[step * batch_size:(step + 1) * batch_size]
         return {"latent": model.to_latent(latents[chosen]), "labels": labels[chosen]}
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    losses = fit(model, flow_matching_loss, batches, steps, optimizer=optimizer, cosine=True, desc="flow matching")
-    return {"recipe": {"steps": steps, "batch_size": batch_size, "lr": lr, "schedule": "cosine",
-                       "optimizer": "AdamW, weight decay 0.01",
-                       "loss": f"flow matching (velocity MSE), logit-normal t; label and first frame each dropped with p = {DROP}",
-                       "data": f"{clips} MovingDigits clips (1 digit, {vqvae.FRAMES} frames, train split) "
-                               "in the latent autoencoder's space"},
+    return fit(model, loss, batches, steps, optimizer=optimizer, cosine=True, desc=desc)
+
+
+def finetune_image_to_video(model, steps=3000, batch_size=64, lr=5e-4, clips=16_000, seed=1):
+    """Stage 2: fresh clips; three quarters of each batch see their first frame, and the network
+    also learns to name the digit in it (`recognise`), which image_to_video then asks for."""
+    torch.manual_seed(seed)
+    latents, labels = encode_clips(load_autoencoder().to(next(model.parameters()).device), clips, seed)
+    loss = functools.partial(flow_matching_loss, image_share=FINETUNE_IMAGE_SHARE, recognition_weight=RECOGNITION_WEIGHT)
+    return fit_latents(model, latents, labels, steps, batch_size, lr, loss, "image-to-video fine-tuning")
+
+
+def train(model, steps=3000, finetune_steps=3000, batch_size=64, lr=1e-3, finetune_lr=5e-4, clips=16_000, seed=0):
+    """Two stages, as video models are trained (Stable Video Diffusion pretrains, then fine-tunes
+    for image-to-video): stage 1 trains every condition equally often; stage 2 is
+    finetune_image_to_video."""
+    from utils.train import CHECKPOINTS, sha256_file
+
+    torch.manual_seed(seed)
+    latents, labels = encode_clips(load_autoencoder().to(next(model.parameters()).device), clips, seed)
+    model.latent_mean.copy_(latents.mean(dim=(0, 1, 3, 4))[:, None, None])
+    model.latent_std.copy_(latents.std(dim=(0, 1, 3, 4))[:, None, None])
+    losses = fit_latents(model, latents, labels, steps, batch_size, lr, flow_matching_loss, "flow matching")
+    finetune_losses = finetune_image_to_video(model, finetune_steps, batch_size, finetune_lr, clips, seed + 1)
+    return {"recipe": {"stage 1": {"steps": steps, "batch_size": batch_size, "lr": lr, "schedule": "cosine",
+                                   "optimizer": "AdamW, weight decay 0.01",
+                                   "loss": f"flow matching (velocity MSE), logit-normal t; half the clips see their first frame; "
+                                           f"labels dropped with p = {DROP}",
+                                   "final_loss": round(sum(losses[-50:]) / 50, 4)},
+                       "stage 2": {"steps": finetune_steps, "batch_size": batch_size, "lr": finetune_lr, "schedule": "cosine",
+                                   "loss": f"as stage 1, with {FINETUNE_IMAGE_SHARE:.0%} of the clips seeing their first frame, "
+                                           f"+ {RECOGNITION_WEIGHT} × cross-entropy of the first frame's digit",
+                                   "final_loss": round(sum(finetune_losses[-50:]) / 50, 4)},
+                       "data": f"{clips} MovingDigits clips per stage (1 digit, {vqvae.FRAMES} frames, train split, "
+                               f"seeds {seed} and {seed + 1}) in the latent autoencoder's space"},
             "autoencoder": {"checkpoint": "latent_autoencoder", "sha256": sha256_file(CHECKPOINTS / "latent_autoencoder.safetensors")},
-            "sampling": f"{STEPS} Euler steps; image-to-video unguided, label-to-video with guidance 3 (and 1 for comparison)",
-            "seed": seed, "final_loss": round(sum(losses[-50:]) / 50, 4), "metrics": evaluate(model)}
+            "sampling": f"{STEPS} Euler steps; image-to-video with the recognised digit as label, guidance {IMAGE_GUIDANCE:g}; "
+                        f"label-to-video with guidance 3 (and 1 for comparison)",
+            "seed": seed, "metrics": evaluate(model)}
 
 
 @torch.no_grad()
@@ -451,14 +508,17 @@ def label_agreement(videos, labels):
 
 
 def evaluate(model, clips=256, guidance=3.0):
-    """Image-to-video on held-out first frames (the lesson 03 benchmark), and label-to-video
-    without and with guidance: does the evaluation network see the requested digit? (label_fvd_lite:
-    of the guided label-to-video clips.)"""
+    """Image-to-video on held-out first frames (the lesson 03 benchmark), how often the network
+    names their digit right (digit_recognised), and label-to-video without and with guidance: does
+    the evaluation network see the requested digit? (label_fvd_lite: of the guided label-to-video clips.)"""
     from utils.evalnet import benchmark, image_to_video_metrics, measure
 
     generator = torch.Generator().manual_seed(0)
     metrics = image_to_video_metrics(lambda first: image_to_video(model, first, generator=generator), clips)
     held_out = benchmark(clips)
+    with torch.no_grad():
+        named = model.recognise(encode_frames(model, held_out["video"][:, 0])).argmax(dim=1).cpu()
+    metrics["digit_recognised"] = round((named == held_out["labels"][:, 0]).float().mean().item(), 4)
     static = held_out["video"][:, :1].expand_as(held_out["video"])
     labels = torch.arange(clips) % CLASSES
     agreement = {}

@@ -143,6 +143,20 @@ def load_evaluator():
     return model
 
 
+_last_reference = (None, None, None, None)   # (evaluator, clips, their in-place version, their features)
+
+
+def reference_features(evaluator, reference):
+    """The evaluator's features of the reference clips. The last ones are kept: a lesson compares
+    many generators against one reference, and analysing it again each time is a third of the work."""
+    global _last_reference
+    last_evaluator, clips, version, features = _last_reference
+    if last_evaluator is not evaluator or clips is not reference or version != reference._version:
+        features = analyse(evaluator, reference)[2]
+        _last_reference = (evaluator, reference, reference._version, features)
+    return features
+
+
 def measure(videos, held_out, reference=None):
     """Measure clips generated from the first frames of `held_out` (a benchmark batch):
     identity kept and speed over frames 1.., MSE / SSIM / sharpness of frames 1.. against the
@@ -159,7 +173,7 @@ def measure(videos, held_out, reference=None):
     future, true_future = videos[:, 1:], real[:, 1:]
     return {"identity_kept": round((digits[:, 1:] == given[:, :1]).float().mean().item(), 4),
             "speed_px_per_frame": round(velocity.norm(dim=-1).mean().item(), 3),
-            "fvd_lite": round(frechet_distance(features, analyse(evaluator, reference)[2]), 2),
+            "fvd_lite": round(frechet_distance(features, reference_features(evaluator, reference)), 2),
             "mse": round(mse(future, true_future), 2),
             "ssim": round(ssim(future[:64], true_future[:64]), 4),
             "sharpness": round(sharpness(future), 6)}
