@@ -178,6 +178,17 @@ def test_vector_quantize_picks_the_nearest_code_and_passes_the_gradient_straight
     assert torch.equal(z_e.grad, weights)  # the decoder's gradient, copied to the encoder's output
 
 
+def test_token_stability_counts_changed_tokens_and_background_codes():
+    torch.manual_seed(0)
+    model = vqvae.VQVAE()
+    clips = torch.zeros(2, vqvae.FRAMES, 1, 64, 64)
+    clips[:, :, :, 4:12, 4:12] = 1.0                                  # a square in the top-left corner
+    still = vqvae.token_stability(model, clips, noise=0.0)
+    assert still["changed"] == 0.0 and 1 <= still["background_codes"] <= vqvae.CODES
+    assert vqvae.token_stability(model, clips, noise=0.5, generator=torch.Generator().manual_seed(0))["changed"] > 0
+    assert vqvae.token_stability(model, torch.ones(1, vqvae.FRAMES, 1, 64, 64), noise=0.0)["background_codes"] == 0
+
+
 def test_causal_attention_does_not_look_ahead():
     torch.manual_seed(0)
     model = videogpt.VideoGPT(layers=2).eval()

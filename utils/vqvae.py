@@ -22,7 +22,7 @@ are stacked as channels and mixed by a convolution — space-to-depth in time.
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from einops import rearrange, repeat
+from einops import rearrange, reduce, repeat
 
 from utils.blocks import ResidualBlock, down, up
 from utils.data import MovingDigits
@@ -188,3 +188,18 @@ def evaluate(model, clips=256):
     tokens = torch.cat(tokens)
     return {"psnr_db": round(psnr(torch.cat(reconstructions), held_out), 2),
             "codes_used": int(tokens.unique().numel()), "tokens_per_clip": int(tokens[0].numel())}
+
+
+@torch.no_grad()
+def token_stability(model, clips, noise=0.01, generator=None):
+    """How firmly the tokens pin down what a clip shows, on clips (B, 1 + 4k, 1, 64, 64):
+    changed — the share of tokens that change when noise too faint to see (σ = `noise`) is added;
+    background_codes — how many different codes the cells take that have no ink within two cells
+    (16 px) during their group, i.e. cells that all show the same black background."""
+    model.eval()
+    tokens = model.tokenize(clips)
+    noisy = (clips + noise * torch.randn(clips.shape, generator=generator).to(clips.device)).clamp(0, 1)
+    ink = reduce(pad_first_frame(clips), "b (t g) 1 (h p) (w q) -> b t h w", "max", g=GROUP, p=8, q=8)  # per cell
+    near_ink = F.max_pool2d(ink, 5, stride=1, padding=2)                                                 # (B, 1 + k, 8, 8)
+    return {"changed": (model.tokenize(noisy) != tokens).float().mean().item(),
+            "background_codes": tokens[near_ink < 0.05].unique().numel()}
