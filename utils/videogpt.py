@@ -33,9 +33,9 @@ tokenizer's own reconstructions in 93%. Two more tries did not help. A label emb
 cross-entropy by 0.002 nats between the true label and none, and identity with the true label,
 guided at w = 1 / 3 / 5, stayed at 11 / 12 / 11% (64 clips); trained from scratch with the label
 and a head naming the first frame's digit (2400 steps, 26 min, token embeddings started from the
-code vectors), guided by the named digit at w = 3: identity 10%, FVD-lite 32.1. The VQ-VAE with lesson 07's
-normalisation-free encoder reached only 22.0 dB, with less stable tokens (σ = 0.002 noise changes
-27% of them, against 7%). See the card for the measured figures.
+code vectors), guided by the named digit at w = 3: identity 10%, FVD-lite 32.1. The VQ-VAE with
+lesson 07's normalisation-free encoder reached only 22.0 dB, with less stable tokens (σ = 0.002
+noise changes 27% of them, against 7%). See the card for the measured figures.
 """
 import functools
 import math
