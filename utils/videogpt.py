@@ -16,26 +16,30 @@ flattens (> 1) or sharpens (< 1) the distribution.
 VideoGPT itself conditions on frames through cross-attention to a ResNet's features; here the
 frame's own tokens are the condition, as in later token-based video models.
 
-Result, and what is missing. Trained for 2000 steps (23 CPU minutes) the prior moves the digit
-(its clips beat a static frame on FVD-lite), but it does not keep the digit's shape: the evaluation
-network recognises the given digit in about 11% of the generated frames, far below the course's
-bar of 80%. Two tokenizers whose decoder also sees the first frame (after CCVS, Le Moing et al.
-2021) did not help: one with a flow per 16×16 block plus a correction image (27.4 dB; its samples
-tore the digit apart, identity 11%, FVD-lite 23.6), one with a single displacement per frame
-(after 1500 steps it had not learned to move the digit: 14.3 dB). Nor did 1200 more training
-steps of the shipped prior (identity still 11%). The tokens are the problem, measured by
+Result, and what is missing. Trained for 2000 steps (23 CPU minutes) the prior moves the digit (its
+clips beat a static frame on FVD-lite), but it does not keep the digit's shape: the evaluation
+network recognises the given digit in about 11% of the generated frames, far below the course's bar
+of 80%. Two tokenizers whose decoder also sees the first frame (after CCVS, Le Moing et al. 2021)
+did not help: one with a flow per 16×16 block plus a correction image (27.4 dB; its samples tore
+the digit apart, identity 11%, FVD-lite 23.6), one with a single displacement per frame (after 1500
+steps it had not learned to move the digit: 14.3 dB). Nor did 1200 more training steps of the
+shipped prior (identity still 11%). The tokens are part of the problem, measured by
 `vqvae.token_stability` on 128 held-out clips: noise too faint to see (σ = 0.01) changes 31% of
-them, and cells with no ink within 16 px take 48 different codes. The prior spends its 2.6 nats
-per token choosing between near-synonymous codes and does not carry the digit from one group of
-frames to the next: its first generated frame keeps the given digit in 9% of clips, the
-tokenizer's own reconstructions in 93%. Two more tries did not help. A label embedding on tokens
-64…, fine-tuned 400 steps on labelled clips (label hidden half the time), changed the held-out
-cross-entropy by 0.002 nats between the true label and none, and identity with the true label,
-guided at w = 1 / 3 / 5, stayed at 11 / 12 / 11% (64 clips); trained from scratch with the label
-and a head naming the first frame's digit (2400 steps, 26 min, token embeddings started from the
-code vectors), guided by the named digit at w = 3: identity 10%, FVD-lite 32.1. The VQ-VAE with
-lesson 07's normalisation-free encoder reached only 22.0 dB, with less stable tokens (σ = 0.002
-noise changes 27% of them, against 7%). See the card for the measured figures.
+them, and cells with no ink within 16 px take 48 different codes. The prior spends much of its 2.6
+nats per token choosing between near-synonymous codes, and it does not carry the digit from one
+group of frames to the next: its first generated frame keeps the given digit in 9% of clips, the
+tokenizer's own reconstructions in 93%. The synonyms are not the whole story, though: a codebook
+seeded and restarted k-means++-style (codes drawn far from those taken, not uniformly, which puts
+most of them on the background) halved them (24 background codes, 20% of tokens changed by
+σ = 0.01, still 27.0 dB), and the prior trained on it reached a lower loss (2.47 nats against 2.67)
+but kept the digit in 11% of frames again (FVD-lite 14.8). Two more tries did not help. A label
+embedding on tokens 64…, fine-tuned 400 steps on labelled clips (label hidden half the time),
+changed the held-out cross-entropy by 0.002 nats between the true label and none, and identity with
+the true label, guided at w = 1 / 3 / 5, stayed at 11 / 12 / 11% (64 clips); trained from scratch
+with the label and a head naming the first frame's digit (2400 steps, 26 min, token embeddings
+started from the code vectors), guided by the named digit at w = 3: identity 10%, FVD-lite 32.1.
+The VQ-VAE with lesson 07's normalisation-free encoder reached only 22.0 dB, with less stable
+tokens (σ = 0.002 noise changes 27% of them, against 7%). See the card for the measured figures.
 """
 import functools
 import math
@@ -66,16 +70,22 @@ class SelfAttention(nn.Module):
 
     def forward(self, x, cache=None):
         """x (B, n, C) → (B, n, C). With a cache (a dict), the keys and values of earlier calls
-        are kept and attended to: x then holds only the new tokens."""
+        (up to SEQUENCE tokens in all) are kept and attended to: x then holds only the new tokens."""
         q, k, v = rearrange(self.qkv(x), "b n (three h d) -> three b h n d", three=3, h=self.heads)
         if cache is not None:
-            if "k" in cache:
-                k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
-            cache["k"], cache["v"] = k, v
+            if "k" not in cache:  # room for a whole clip: each call writes in place instead of copying
+                room = (*k.shape[:2], SEQUENCE, k.shape[3])                           # (B, h, 320, d)
+                cache.update(k=k.new_empty(room), v=v.new_empty(room), length=0)
+            start, end = cache["length"], cache["length"] + k.shape[2]
+            cache["k"][:, :, start:end], cache["v"][:, :, start:end] = k, v
+            cache["length"] = end
+            k, v = cache["k"][:, :, :end], cache["v"][:, :, :end]
         n_new, n_all = q.shape[2], k.shape[2]
         scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])                  # (B, h, n_new, n_all)
-        allowed = causal_mask(n_all, x.device)[n_all - n_new:]                       # the new tokens' rows
-        attention = scores.masked_fill(~allowed, float("-inf")).softmax(dim=-1)
+        if n_new > 1:  # a single new token (sampling) comes last and may see every key
+            allowed = causal_mask(n_all, x.device)[n_all - n_new:]                   # the new tokens' rows
+            scores = scores.masked_fill(~allowed, float("-inf"))
+        attention = scores.softmax(dim=-1)
         return self.out(rearrange(attention @ v, "b h n d -> b n (h d)"))
 
 
@@ -107,7 +117,7 @@ class VideoGPT(nn.Module):
     def forward(self, tokens, caches=None):
         """tokens (B, n) → next-token logits (B, n, K). With caches (one dict per block), tokens
         are the new ones, placed after those already cached."""
-        start = caches[0]["k"].shape[2] if caches and "k" in caches[0] else 0
+        start = caches[0].get("length", 0) if caches else 0
         x = self.token_embedding(tokens) + self.position_embedding[start:start + tokens.shape[1]]
         for i, block in enumerate(self.blocks):
             x = block(x, None if caches is None else caches[i])
