@@ -140,7 +140,9 @@ def load_evaluator():
 
     model = VideoClassifier()
     load_checkpoint(model, "evalnet")
-    return model
+    # channels-last weights make the convolutions run on channels-last maps, which oneDNN computes
+    # about 1.6× faster on a CPU (same digits; features differ by ~1e-5); every lesson measures with it
+    return model.to(memory_format=torch.channels_last)
 
 
 _last_reference = (None, None, None, None)   # (evaluator, clips, their in-place version, their features)
