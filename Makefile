@@ -29,7 +29,7 @@ test: $(STAMP)
 
 # Regenerate the student notebooks from the solutions (the source of truth).
 lessons: $(STAMP)
-	$(BIN)/python -m utils.lessons
+	$(BIN)/python -m utils.course.lessons
 
 # Retrain every shipped model from scratch (about two and a half hours on a 2-core CPU). The evaluation network
 # comes first: the other cards' metrics are measured with it.

@@ -1,4 +1,5 @@
-"""Test-run wiring for `make test`: the network guard, and a table of notebook run times at the end.
+"""Test-run wiring for `make test`: the network guard, one torch thread per process when pytest-xdist
+runs tests in parallel, and a table of notebook run times at the end.
 
 At the repository root so that it applies to the notebooks in solutions/ and lessons/ as well.
 """
@@ -10,10 +11,17 @@ from pathlib import Path
 
 GUARD_DIR = Path(__file__).parent / "tests" / "netguard"
 
-# Kernels started by nbval inherit this environment, so they load the guard too.
-_log_fd, GUARD_LOG = tempfile.mkstemp(prefix="course-netguard-", suffix=".log")
-os.close(_log_fd)
-os.environ["COURSE_NETGUARD_LOG"] = GUARD_LOG
+# Kernels started by nbval inherit this environment, so they load the guard too. pytest-xdist's
+# workers inherit it from the main process, so every process and kernel writes to one log.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+GUARD_LOG = os.environ.get("COURSE_NETGUARD_LOG") if WORKER else None
+if not GUARD_LOG:
+    _log_fd, GUARD_LOG = tempfile.mkstemp(prefix="course-netguard-", suffix=".log")
+    os.close(_log_fd)
+    os.environ["COURSE_NETGUARD_LOG"] = GUARD_LOG
+if WORKER:
+    # n workers on n cores: each worker, and each notebook kernel it starts, computes on one thread
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(GUARD_DIR), os.environ.get("PYTHONPATH")]))
 os.environ.setdefault("MPLBACKEND", "Agg")  # scripts and tests draw off-screen; kernels use their inline backend
 sys.path.insert(0, str(GUARD_DIR))
@@ -43,6 +51,8 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    if WORKER:
+        return  # the main process reads the shared log once every worker is done
     log = Path(GUARD_LOG)
     if log.exists() and log.read_text().strip():
         session.exitstatus = 1  # fail the run even if the code that tried swallowed the error

@@ -13,7 +13,9 @@ import time
 
 import torch
 
-from utils import convlstm, cyclegan, diffusion, evalnet, mocogan, pix2pix, svg, train, vgan, videogpt, vqvae
+from utils import checkpoints, training
+from utils.models import (convlstm, cyclegan, evalnet, flow_matching, latent_autoencoder, mocogan, pix2pix,
+                          space_time_transformer, svg, vgan, videogpt, vqvae)
 from utils.runtime import pick_device
 
 
@@ -33,7 +35,7 @@ def _median_seconds(fn, device, repeats):
 
 def _loaded(build, name, device):
     model = build()
-    train.load_checkpoint(model, name)
+    checkpoints.load_checkpoint(model, name)
     return model.to(device).eval()
 
 
@@ -45,7 +47,7 @@ def sampling(device, repeats):
     p2p, cycle = _loaded(pix2pix.Pix2Pix, "pix2pix", device), _loaded(cyclegan.CycleGAN, "cyclegan_temporal", device)
     moco, vae = _loaded(mocogan.MoCoGAN, "mocogan", device), _loaded(svg.StochasticPredictor, "svg", device)
     gpt, tokenizer = _loaded(videogpt.VideoGPT, "videogpt", device), videogpt.load_tokenizer().to(device)
-    flow = _loaded(diffusion.SpaceTimeTransformer, "flow_matching", device)   # its autoencoder follows it to the device
+    flow = _loaded(space_time_transformer.SpaceTimeTransformer, "flow_matching", device)   # its autoencoder follows it to the device
     jobs = {"convlstm": lambda: predictor(first[:, None], 15),
             "vgan": lambda: gan.generator(first),
             "pix2pix": lambda: pix2pix.rollout(p2p, two),
@@ -53,8 +55,8 @@ def sampling(device, repeats):
             "mocogan": lambda: moco(*mocogan.random_codes(1, device=device)),
             "svg": lambda: vae(first),
             "videogpt": lambda: videogpt.generate(gpt, tokenizer, first),
-            f"flow (image, {diffusion.STEPS} steps, guided)": lambda: diffusion.image_to_video(flow, first),
-            f"flow (label, {diffusion.STEPS} steps, guided)": lambda: diffusion.label_to_video(flow, torch.tensor([3], device=device))}
+            f"flow (image, {flow_matching.STEPS} steps, guided)": lambda: flow_matching.image_to_video(flow, first),
+            f"flow (label, {flow_matching.STEPS} steps, guided)": lambda: flow_matching.label_to_video(flow, torch.tensor([3], device=device))}
     with torch.no_grad():
         return {name: _median_seconds(job, device, repeats) for name, job in jobs.items()}
 
@@ -78,13 +80,13 @@ def _gan_step(gan, train_step, batch):
 def training_step(device, repeats):
     """name → seconds for one training step at batch 16 (CycleGAN: 16 pairs of frames)."""
     torch.manual_seed(0)
-    on = lambda batch: train.to_device(batch, device)
+    on = lambda batch: training.to_device(batch, device)
     clips = on(evalnet.benchmark(16, split="train"))
     long_clips = on(evalnet.benchmark(16, num_frames=20, split="train"))
     clips17 = on(evalnet.benchmark(16, num_frames=vqvae.FRAMES, split="train"))
     cycle_batch = on(cyclegan.training_batch(clips, evalnet.benchmark(16, split="train", seed=5), torch.Generator().manual_seed(0)))
     tokens = on({"tokens": torch.randint(vqvae.CODES, (16, videogpt.SEQUENCE))})
-    latents = on({"latent": torch.randn(16, diffusion.LATENT_FRAMES, diffusion.LATENT_CHANNELS, 8, 8), "labels": torch.arange(16) % 10})
+    latents = on({"latent": torch.randn(16, space_time_transformer.LATENT_FRAMES, latent_autoencoder.LATENT_CHANNELS, 8, 8), "labels": torch.arange(16) % 10})
     jobs = {"convlstm": _step(convlstm.ConvLSTMPredictor().to(device), convlstm.prediction_loss, {**long_clips, "context": 10}),
             "vgan": _gan_step(vgan.VideoGAN().to(device), vgan.train_step, clips),
             "pix2pix": _gan_step(pix2pix.Pix2Pix().to(device), pix2pix.train_step, {"video": clips["video"][:, :3]}),
@@ -93,8 +95,8 @@ def training_step(device, repeats):
             "svg": _step(svg.StochasticPredictor().to(device), lambda m, b: svg.elbo_loss(m, b)[0], clips),
             "vqvae": _step(vqvae.VQVAE().to(device), vqvae.vqvae_loss, clips17),
             "videogpt": _step(videogpt.VideoGPT().to(device), videogpt.next_token_loss, tokens),
-            "autoencoder": _step(diffusion.LatentAutoencoder().to(device), diffusion.autoencoder_loss, clips17),
-            "flow": _step(diffusion.SpaceTimeTransformer().to(device), diffusion.flow_matching_loss, latents)}
+            "autoencoder": _step(latent_autoencoder.LatentAutoencoder().to(device), latent_autoencoder.autoencoder_loss, clips17),
+            "flow": _step(space_time_transformer.SpaceTimeTransformer().to(device), flow_matching.flow_matching_loss, latents)}
     return {name: _median_seconds(job, device, repeats) for name, job in jobs.items()}
 
 

@@ -5,9 +5,10 @@ import math
 import pytest
 import torch
 
-from utils import evalnet, train
+from utils import checkpoints, train
+from utils.models import evalnet
 
-NAMES = sorted(train.recipes())
+NAMES = sorted(train.RECIPES)
 MAX_BYTES = {"flow_matching": 10 * 1024 * 1024}  # lesson 07 sets its own bar; the others: 5 MB
 TIMINGS = "seconds"  # metrics that measure this machine's speed are not compared
 
@@ -28,20 +29,20 @@ def _close(measured, card, path=""):
 
 @pytest.fixture(scope="module", params=NAMES)
 def shipped(request):
-    build, _, evaluate = train.recipes()[request.param]
+    build, _, evaluate = train.RECIPES[request.param]
     model = build()
-    card = train.load_checkpoint(model, request.param)  # checks the sha256
+    card = checkpoints.load_checkpoint(model, request.param)  # checks the sha256
     return request.param, model, card, evaluate
 
 
 def test_there_is_a_checkpoint_per_recipe():
-    files = {p.stem for p in train.CHECKPOINTS.glob("*.safetensors")}
+    files = {p.stem for p in checkpoints.CHECKPOINTS.glob("*.safetensors")}
     assert files == set(NAMES), f"checkpoints {sorted(files)} vs recipes {NAMES}"
 
 
 def test_checkpoint_is_small_and_its_card_complete(shipped):
     name, model, card, _ = shipped
-    size = (train.CHECKPOINTS / f"{name}.safetensors").stat().st_size
+    size = (checkpoints.CHECKPOINTS / f"{name}.safetensors").stat().st_size
     assert size == card["file_bytes"] and size < MAX_BYTES.get(name, 5 * 1024 * 1024)
     for key in ("recipe", "seed", "wall_time_s", "device", "metrics", "sha256", "parameters", "torch"):
         assert key in card, f"{name}.json lacks {key!r}"
@@ -79,7 +80,7 @@ def test_quality_bars(shipped):
     elif name == "flow_matching":  # moves the digit (keeping it: see below); follows labels, more so with guidance
         assert metrics["speed_px_per_frame"] >= 1.0
         assert metrics["fvd_lite"] < metrics["fvd_lite_static_frame"]
-        assert metrics["fvd_lite"] < train.read_card("vgan")["metrics"]["fvd_lite"]
+        assert metrics["fvd_lite"] < checkpoints.read_card("vgan")["metrics"]["fvd_lite"]
         assert metrics["label_agreement_guidance_3"] >= 0.8
         assert metrics["label_agreement_guidance_3"] > metrics["label_agreement_no_guidance"]
     elif name == "mocogan":
@@ -94,7 +95,7 @@ def test_quality_bars(shipped):
 
 
 def test_the_temporal_term_lowers_flicker():
-    plain, temporal = (train.read_card(name)["metrics"] for name in ("cyclegan", "cyclegan_temporal"))  # both re-measured above
+    plain, temporal = (checkpoints.read_card(name)["metrics"] for name in ("cyclegan", "cyclegan_temporal"))  # both re-measured above
     assert temporal["warping_error"] < plain["warping_error"]
 
 
@@ -106,13 +107,13 @@ def _known_gap(issue, model, percent, where):
 @pytest.mark.parametrize("name", [pytest.param("videogpt", marks=_known_gap(4, "VideoGPT", 11, "utils/videogpt.py")),
                                   "flow_matching"])
 def test_image_to_video_keeps_the_given_digit(name):
-    assert train.read_card(name)["metrics"]["identity_kept"] >= 0.8
+    assert checkpoints.read_card(name)["metrics"]["identity_kept"] >= 0.8
 
 
 @pytest.mark.parametrize("name, first_stage, key", [("videogpt", "vqvae", "tokenizer"),
                                                     ("flow_matching", "latent_autoencoder", "autoencoder")])
 def test_trained_on_the_shipped_first_stage(name, first_stage, key):
-    assert train.read_card(name)[key]["sha256"] == train.read_card(first_stage)["sha256"]
+    assert checkpoints.read_card(name)[key]["sha256"] == checkpoints.read_card(first_stage)["sha256"]
 
 
 def test_fvd_lite_ranks_real_noisy_shuffled_static():

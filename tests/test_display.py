@@ -36,13 +36,34 @@ def test_flow_to_color_hue_follows_direction():
     red = display.flow_to_color(right)[:, 0, 0]
     assert red[0] > 0.9 and red[1] < 0.1 and red[2] < 0.1  # hue 0: rightward motion is red
     assert not torch.allclose(display.flow_to_color(up)[:, 0, 0], red)
-    assert display.flow_to_color(torch.zeros(2, 4, 4)).max() == 0  # no motion is black
+    assert torch.equal(display.flow_to_color(torch.zeros(2, 4, 4)), torch.ones(3, 4, 4))  # no motion is white
     with pytest.raises(ValueError, match=r"\(2, H, W\)"):
         display.flow_to_color(torch.zeros(4, 4, 2))
 
 
+def test_frame_grids_label_the_real_frame_index():
+    figure = display.show_frames([torch.rand(12, 3, 8, 8), torch.rand(12, 1, 8, 8)], titles=["rgb", "gray"], every=3)
+    assert isinstance(figure, matplotlib.figure.Figure)
+    top = figure.axes[0]
+    assert [t.get_text() for t in top.get_xticklabels()] == ["t=0", "t=3", "t=6", "t=9"]
+    assert top.get_images()[0].get_array().shape[:2] == (8 + 2, 4 * (8 + 1) + 1)  # make_grid: 4 frames, 1-px borders
+    with pytest.raises(ValueError, match="one title per video"):
+        display.show_frames([torch.rand(2, 1, 8, 8)], titles=["a", "b"])
+    matplotlib.pyplot.close("all")
+
+
+def test_boxes_are_drawn_on_every_frame():
+    still = torch.zeros(3, 1, 10, 12)
+    boxed = display.draw_boxes(still, [[2, 3, 8, 7]], color="white", width=1)
+    assert boxed.shape == (3, 3, 10, 12) and torch.equal(boxed[0], boxed[2])
+    assert boxed[0, :, 3, 2:9].min() == 1 and boxed[0, :, 5, 5].max() == 0  # the outline, not the inside
+    moving = display.draw_boxes(still, torch.tensor([[[0, 0, 3, 3]], [[4, 4, 7, 7]], [[8, 6, 11, 9]]]))
+    assert not torch.equal(moving[0], moving[1])
+    with pytest.raises(ValueError, match=r"\(x0, y0, x1, y1\)"):
+        display.draw_boxes(still, torch.zeros(2, 3, 4))
+
+
 def test_figures():
-    assert isinstance(display.show_frames(torch.rand(12, 3, 8, 8), every=3), matplotlib.figure.Figure)
     assert display.plot_curves({"loss": [3, 2, 1]}).get_lines()
     assert display.plot_timeline([(2016, "VGAN", "GAN"), (2022, "VDM", "diffusion")]).texts
     display.show_flow(torch.randn(2, 16, 16), image=torch.rand(3, 16, 16))
@@ -52,7 +73,7 @@ def test_figures():
 def test_setup_prints_device_seed_and_versions(capsys):
     device = utils.setup(seed=3)
     out = capsys.readouterr().out
-    assert device == runtime.pick_device() and "seed 3" in out and "torch 2.13.0" in out and "av " in out
+    assert device == runtime.pick_device() and "seed 3" in out and "torch 2.14.1" in out and "torchvision 0.29.1" in out and "av " in out
     first = torch.rand(3)
     utils.setup(seed=3)
     assert torch.equal(torch.rand(3), first)

@@ -4,7 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from utils import blocks, cyclegan, evalnet, metrics, mocogan, pix2pix, svg, videogpt, vqvae
+from utils import blocks, metrics
+from utils.models import cyclegan, evalnet, mocogan, pix2pix, svg, videogpt, vqvae
 
 
 def test_blocks_halve_and_double_the_size():

@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from utils import lessons
+from utils.course import lessons
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))

@@ -1,9 +1,10 @@
-"""The models' shapes, their errors on bad input, and the measures of utils.evalnet."""
+"""The models' shapes, their errors on bad input, and the measures of utils.models.evalnet."""
 import numpy as np
 import pytest
 import torch
 
-from utils import convlstm, evalnet, metrics, vgan
+from utils import metrics
+from utils.models import convlstm, evalnet, vgan
 
 
 def test_convlstm_predicts_the_requested_frames_in_range():

@@ -1,4 +1,4 @@
-"""The install path: one set of pins, torch 2.13.0, no torchvision, CI runs the README's command."""
+"""The install path: one set of pins, torch and torchvision pinned together, CI runs the README's command."""
 import re
 import tomllib
 from pathlib import Path
@@ -32,16 +32,15 @@ def test_environment_yml_agrees_with_pyproject():
     assert re.search(r"^\s*-\s*-e \.\s*$", (ROOT / "environment.yml").read_text(), re.M)
 
 
-def test_torch_is_2_13_and_torchvision_absent():
+def test_torch_and_torchvision_are_pinned_together_and_used():
     pins = _pyproject_pins()
-    assert pins["torch"] == "2.13.0"
-    assert "torchvision" not in pins and "torchaudio" not in pins
-    sources = [*(ROOT / "utils").glob("*.py"), *(ROOT / "benchmarks").glob("*.py"), *(ROOT / "solutions").glob("*.ipynb")]
-    imports = re.compile(r"^\W*(import|from) torchvision", re.M)  # the bug hunt may name it; nothing imports it
-    assert not [p.name for p in sources if imports.search(p.read_text())]
+    assert (pins["torch"], pins["torchvision"]) == ("2.14.1", "0.29.1")  # a matching pair: torchvision's ops need its torch
+    sources = [*(ROOT / "utils").rglob("*.py"), *(ROOT / "solutions").glob("*.ipynb")]
+    imports = re.compile(r"^\W*(import|from) torchvision", re.M)
+    assert [p.name for p in sources if imports.search(p.read_text())], "the course uses torchvision where it is the standard tool"
 
 
 def test_ci_runs_the_readme_test_command():
     assert "exec make test" in (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
-    assert "make test" in readme and "make lab" in readme and "torchvision" in readme
+    assert "make test" in readme and "make lab" in readme and "torchvision==0.29.1" in readme

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from utils import train
+from utils import checkpoints, train, training
 
 
 def _regression_batch(step):
@@ -22,60 +22,60 @@ def _loss(model, batch):
 def test_fit_reduces_the_loss():
     torch.manual_seed(0)
     model = nn.Linear(4, 1)
-    losses = train.fit(model, _loss, _regression_batch, steps=150, lr=0.05, live_plot=False)
+    losses = training.fit(model, _loss, _regression_batch, steps=150, lr=0.05, live_plot=False)
     assert len(losses) == 150 and losses[-1] < 0.01 * losses[0]
     assert not model.training
 
 
 def test_fit_accepts_an_iterable_and_stops_on_nan():
     model = nn.Linear(4, 1)
-    train.fit(model, _loss, [_regression_batch(i) for i in range(3)], steps=3, live_plot=False)
+    training.fit(model, _loss, [_regression_batch(i) for i in range(3)], steps=3, live_plot=False)
     with pytest.raises(FloatingPointError, match="learning rate"):
-        train.fit(model, lambda m, b: m(b[0]).sum() * float("nan"), _regression_batch, steps=2, live_plot=False)
+        training.fit(model, lambda m, b: m(b[0]).sum() * float("nan"), _regression_batch, steps=2, live_plot=False)
 
 
 def test_save_load_round_trip(tmp_path):
     model = nn.Linear(4, 1)
-    card = train.save_checkpoint(model, "tiny", {"seed": 1, "steps": 0, "metrics": {"mse": 1.0}}, tmp_path)
-    assert card["sha256"] == train.sha256_file(tmp_path / "tiny.safetensors")
+    card = checkpoints.save_checkpoint(model, "tiny", {"seed": 1, "steps": 0, "metrics": {"mse": 1.0}}, tmp_path)
+    assert card["sha256"] == checkpoints.sha256_file(tmp_path / "tiny.safetensors")
     assert json.loads((tmp_path / "tiny.json").read_text())["metrics"] == {"mse": 1.0}
     fresh = nn.Linear(4, 1)
-    train.load_checkpoint(fresh, "tiny", tmp_path)
+    checkpoints.load_checkpoint(fresh, "tiny", tmp_path)
     assert torch.equal(fresh.weight, model.weight)
 
 
 def test_sha256_mismatch_is_refused(tmp_path):
-    train.save_checkpoint(nn.Linear(4, 1), "tiny", {}, tmp_path)
+    checkpoints.save_checkpoint(nn.Linear(4, 1), "tiny", {}, tmp_path)
     path = tmp_path / "tiny.safetensors"
     data = bytearray(path.read_bytes())
     data[-1] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(train.CheckpointError, match="sha256 mismatch"):
-        train.load_checkpoint(nn.Linear(4, 1), "tiny", tmp_path)
+    with pytest.raises(checkpoints.CheckpointError, match="sha256 mismatch"):
+        checkpoints.load_checkpoint(nn.Linear(4, 1), "tiny", tmp_path)
 
 
 def test_corrupt_file_with_matching_card_is_refused(tmp_path):
-    train.save_checkpoint(nn.Linear(4, 1), "tiny", {}, tmp_path)
+    checkpoints.save_checkpoint(nn.Linear(4, 1), "tiny", {}, tmp_path)
     path = tmp_path / "tiny.safetensors"
     path.write_bytes(b"\x00" * 64)  # not safetensors, and (re)recorded in the card
     card = json.loads((tmp_path / "tiny.json").read_text())
-    card["sha256"] = train.sha256_file(path)
+    card["sha256"] = checkpoints.sha256_file(path)
     (tmp_path / "tiny.json").write_text(json.dumps(card))
-    with pytest.raises(train.CheckpointError, match="not a readable safetensors"):
-        train.load_checkpoint(nn.Linear(4, 1), "tiny", tmp_path)
+    with pytest.raises(checkpoints.CheckpointError, match="not a readable safetensors"):
+        checkpoints.load_checkpoint(nn.Linear(4, 1), "tiny", tmp_path)
 
 
 def test_checkpoint_for_another_model_is_refused(tmp_path):
-    train.save_checkpoint(nn.Linear(4, 1), "tiny", {}, tmp_path)
-    with pytest.raises(train.CheckpointError, match="does not fit"):
-        train.load_checkpoint(nn.Linear(5, 1), "tiny", tmp_path)
+    checkpoints.save_checkpoint(nn.Linear(4, 1), "tiny", {}, tmp_path)
+    with pytest.raises(checkpoints.CheckpointError, match="does not fit"):
+        checkpoints.load_checkpoint(nn.Linear(5, 1), "tiny", tmp_path)
 
 
 def test_missing_files(tmp_path):
-    with pytest.raises(train.CheckpointError, match="no model card"):
-        train.load_checkpoint(nn.Linear(4, 1), "absent", tmp_path)
+    with pytest.raises(checkpoints.CheckpointError, match="no model card"):
+        checkpoints.load_checkpoint(nn.Linear(4, 1), "absent", tmp_path)
     with pytest.raises(ValueError, match="checkpoint names"):
-        train.load_checkpoint(nn.Linear(4, 1), "../escape", tmp_path)
+        checkpoints.load_checkpoint(nn.Linear(4, 1), "../escape", tmp_path)
 
 
 def test_load_or_train(tmp_path):
@@ -83,17 +83,17 @@ def test_load_or_train(tmp_path):
 
     def train_fn(model):
         calls.append(1)
-        train.fit(model, _loss, _regression_batch, steps=20, lr=0.05, live_plot=False)
+        training.fit(model, _loss, _regression_batch, steps=20, lr=0.05, live_plot=False)
         return {"seed": 0, "steps": 20, "metrics": {}}
 
-    card = train.load_or_train(nn.Linear(4, 1), "tiny", train_fn, tmp_path)
+    card = checkpoints.load_or_train(nn.Linear(4, 1), "tiny", train_fn, tmp_path)
     assert calls == [1] and card["steps"] == 20 and card["wall_time_s"] >= 0
-    train.load_or_train(nn.Linear(4, 1), "tiny", train_fn, tmp_path)
+    checkpoints.load_or_train(nn.Linear(4, 1), "tiny", train_fn, tmp_path)
     assert calls == [1]  # the second time it loads
     (tmp_path / "tiny.safetensors").write_bytes(b"tampered")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        train.load_or_train(nn.Linear(4, 1), "tiny", train_fn, tmp_path)
+        checkpoints.load_or_train(nn.Linear(4, 1), "tiny", train_fn, tmp_path)
     assert calls == [1, 1] and "sha256 mismatch" in str(caught[0].message)
 
 
@@ -102,15 +102,15 @@ def test_the_train_command_lists_every_shipped_model(capsys):
         train.main(["--help"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    assert all(name in out for name in train.recipes()) and "--remeasure" in out
+    assert all(name in out for name in train.RECIPES) and "--remeasure" in out
 
 
-@pytest.mark.parametrize("name", sorted(train.recipes()))
+@pytest.mark.parametrize("name", sorted(train.RECIPES))
 def test_every_recipe_model_can_be_saved_and_loaded(name, tmp_path):
-    build = train.recipes()[name][0]
+    build = train.RECIPES[name][0]
     torch.manual_seed(0)
     model = build()
-    train.save_checkpoint(model, name, {"recipe": "test"}, directory=tmp_path)  # safetensors refuses shared tensors
+    checkpoints.save_checkpoint(model, name, {"recipe": "test"}, directory=tmp_path)  # safetensors refuses shared tensors
     other = build()
-    train.load_checkpoint(other, name, directory=tmp_path)
+    checkpoints.load_checkpoint(other, name, directory=tmp_path)
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), other.state_dict().values()))

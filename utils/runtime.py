@@ -27,15 +27,22 @@ def seed_everything(seed):
 
 def versions():
     """The versions that matter when a result differs between two machines."""
-    import av
     import skimage
     import sklearn
+    import torchvision
 
+    try:
+        import av
+
+        av_version = av.__version__
+    except ImportError:
+        av_version = "not installed (video files cannot be read or written)"
     return {
         "python": platform.python_version(),
         "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
         "numpy": np.__version__,
-        "av": av.__version__,
+        "av": av_version,
         "scikit-image": skimage.__version__,
         "scikit-learn": sklearn.__version__,
     }

@@ -7,7 +7,6 @@ checks this first and says what it expected and what it got.
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -147,7 +146,19 @@ def frame_differences(video):
 # ---------------------------------------------------------------------------------------------
 # files
 
+def _pyav():
+    """PyAV, imported where files are read or written: the rest of the course runs without it
+    (a GPU machine that only trains needs no video codecs)."""
+    try:
+        import av
+    except ImportError as err:
+        raise ImportError("reading and writing video files needs PyAV (FFmpeg's Python binding): "
+                          "pip install av==18.1.0") from err
+    return av
+
+
 def _open(path):
+    av = _pyav()
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"video file not found: {path}")
@@ -167,6 +178,7 @@ def _open(path):
 
 def video_info(path):
     """Frame count, frame rate, size, codec and duration of a video file, without decoding it all."""
+    av = _pyav()
     with _open(path) as container:
         stream = container.streams.video[0]
         fps = float(stream.average_rate) if stream.average_rate else None
@@ -191,6 +203,7 @@ def read_video(path, start=0, end=None, step=1, size=None, crop=None):
     """
     if start < 0 or step < 1 or (end is not None and end <= start):
         raise ValueError(f"expected 0 <= start < end and step >= 1; got start={start}, end={end}, step={step}")
+    av = _pyav()
     frames, index = [], -1
     container = _open(path)
     try:
@@ -237,6 +250,7 @@ def write_video(path, video, fps=10, quality=18):
     # yuv420p halves the chroma resolution, so H.264 needs even sizes: pad by edge replication.
     height, width = frames.shape[1:3]
     frames = np.pad(frames, ((0, 0), (0, height % 2), (0, width % 2), (0, 0)), mode="edge")
+    av = _pyav()
     with av.open(str(path), "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
         stream.width, stream.height = frames.shape[2], frames.shape[1]

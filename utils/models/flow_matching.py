@@ -22,140 +22,38 @@ empty label, no first frame), so one network knows both v(x_t | c) and v(x_t | �
     v = v(x_t | ∅) + w · (v(x_t | c) − v(x_t | ∅))
 w = 1 is the plain conditional model; w > 1 pushes samples further towards the condition.
 
-The network works in a latent space, as Stable Video Diffusion (Blattmann et al. 2023) does: a
-17-frame clip is 5 × 8 × 8 × 8 = 2,560 numbers instead of 17 × 64 × 64 = 69,632 pixels, so every
-step of training and sampling is small enough for a CPU. The autoencoder (LatentAutoencoder) keeps
-the causal clip layout of lesson 04's VQ-VAE — the first frame is encoded on its own, so a still's
-latent is exactly the first latent frame of its clip. The VQ-VAE's own latent was tried first and
-failed: its empty background takes many different codes, and a flow model trained on it for 1500
-steps drew scattered strokes (digit kept in 11% of frames). See LatentAutoencoder for the fix.
+The network works in the latent space of utils.models.latent_autoencoder (a 17-frame clip is
+5 × 8 × 8 × 8 numbers), as Stable Video Diffusion (Blattmann et al. 2023) does. That autoencoder has
+no codebook: the VQ-VAE's own tokens were tried first and failed (its empty background takes many
+different codes, and a flow model trained on them drew scattered strokes).
 
-The network (after DiT, Peebles & Xie 2023, and the factorised attention of Latte, Ma et al.
-2024): the latent is cut into 2 × 2 patches, 16 tokens per latent frame. Each block attends
-within a latent frame (space), then across the 5 latent frames at each place (time), then an MLP.
-The time t and the label set the scale and shift of each block's normalisation (adaLN). The
-first frame is given twice, as in Stable Video Diffusion: its latent is concatenated, as extra
-channels, to every latent frame (where things are), and a small CNN, max-pooled over positions,
-sums it up in a vector added to the condition (what it shows; SVD uses a CLIP embedding of the
-frame). With the channels alone, the model trained first (same recipe) started the digit in the
-right place and moved it, but changed its shape: the given digit was kept in 11.6% of frames.
-    latent (B, 5, 8, 8, 8) → tokens (B, 5, 16, C) → blocks → velocity (B, 5, 8, 8, 8)
+The network is utils.models.space_time_transformer.
 
 Image-to-video keeps the given digit by naming it. A linear head on the first frame's summary
 (`recognise`) learns the digit's class, and sampling conditions on the frame *and* that label,
 with guidance against the unconditional model — as image-to-video systems pair the image with a
 caption of it. Training has two stages, as SVD's does: stage 1 trains every condition equally
-often (3000 steps); stage 2 fine-tunes for image-to-video on fresh clips (3000 steps, three
-quarters of them with their first frame, plus the head's cross-entropy). Digit kept, on the
-256 benchmark clips: after stage 1, frame only, 28%. After stage 2: frame only 49%, frame +
-named digit 54%; guided, w = 2 / 3 / 4 / 5: 75 / 80 / 81 / 81% (FVD-lite 1.7 → 2.1); frame only
-guided at w = 4, 78%; with the true label instead of the named one, 82%. The head names held-out
-digits right 96% of the time.
+often; stage 2 fine-tunes for image-to-video on fresh clips (three quarters of them with their
+first frame, plus the head's cross-entropy). The model card records what each stage measured.
 """
 import functools
-import math
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-from einops import rearrange
 
-from utils import vqvae
+from utils.checkpoints import CHECKPOINTS, sha256_file
 from utils.data import MovingDigits
-from utils.metrics import psnr
-from utils.svg import gaussian_kl, reparameterize
+from utils.models import vqvae
+from utils.models.evalnet import analyse, benchmark, image_to_video_metrics, load_evaluator, measure
+from utils.models.latent_autoencoder import load_autoencoder
+from utils.models.space_time_transformer import CLASSES, LATENT_FRAMES, LATENT_SIZE, NO_LABEL, SpaceTimeTransformer
+from utils.training import fit
 
-LATENT_FRAMES, LATENT_SIZE = 1 + (vqvae.FRAMES - 1) // vqvae.GROUP, 8   # 5 latent frames of 8 × 8
-PATCH = 2             # latent cells per token side
-CLASSES = 10
-NO_LABEL = CLASSES    # the label embedding's extra row: "no label", for classifier-free guidance
 DROP = 0.5            # in training, each condition is dropped with this probability
 STEPS = 24            # Euler steps when sampling (the lesson measures how few are enough)
-LATENT_CHANNELS = 8
-KL_WEIGHT = 1e-4
 FINETUNE_IMAGE_SHARE = 0.75   # stage 2 of training: the share of clips that see their first frame
 RECOGNITION_WEIGHT = 0.1      # stage 2: weight of the loss that teaches the network to name the given digit
-IMAGE_GUIDANCE = 4.0          # image-to-video's default guidance scale (1 … 5 measured: see above)
-
-
-# ---------------------------------------------------------------------------------------------
-# the latent space
-
-class LatentAutoencoder(nn.Module):
-    """Clip (B, 17, 1, 64, 64) ↔ latent (B, 5, 8, 8, 8): the VQ-VAE's causal clip layout
-    (utils.vqvae: the first frame alone, then groups of 4 frames), with three changes that suit a
-    diffusion model.
-    1. No normalisation layers in the encoder. GroupNorm mixes statistics over the whole frame, so
-       a cell's latent depends on the digit even far from it; without it, background beyond the
-       encoder's reach always gets the same latent.
-    2. No codebook: the latent is continuous, 8 numbers per cell, and varies smoothly near the
-       digit instead of jumping between codes (the VQ-VAE gave black background cells 158
-       different codes in 128 held-out clips).
-    3. A light KL term towards N(0, I), as in Stable Diffusion's autoencoder (Rombach et al. 2022),
-       with lesson 04's `reparameterize` and `gaussian_kl`: it bounds the latent's scale and makes
-       the decoder tolerate small errors in what it is given."""
-
-    def __init__(self, width=16, hidden=128, channels=LATENT_CHANNELS):
-        super().__init__()
-        w = width
-        self.frame_encoder = nn.Sequential(nn.Conv2d(1, w, 4, 2, 1), nn.SiLU(), nn.Conv2d(w, 2 * w, 4, 2, 1), nn.SiLU(),
-                                           nn.Conv2d(2 * w, 2 * w, 4, 2, 1), nn.SiLU())                      # 64 → 8
-        self.group_encoder = nn.Sequential(nn.Conv2d(vqvae.GROUP * 2 * w, hidden, 3, padding=1), nn.SiLU(),
-                                           nn.Conv2d(hidden, hidden, 3, padding=1), nn.SiLU(),
-                                           nn.Conv2d(hidden, 2 * channels, 1))                                 # mean, log σ²
-        # the VQ-VAE's decoder: it may normalise, what matters for the generator is a clean latent
-        self.group_decoder, self.frame_decoder = vqvae.group_and_frame_decoders(w, hidden, channels)
-        # start from little posterior noise (σ ≈ 0.05), close to a plain autoencoder; the KL term
-        # then raises σ where that costs the reconstruction little
-        nn.init.constant_(self.group_encoder[-1].bias[channels:], -6.0)
-
-    def encode(self, clip):
-        """clip (B, 1 + 4k, 1, 64, 64) in [0, 1] → mean, log σ² (B, 1 + k, C, 8, 8) of q(z | clip)."""
-        return vqvae.encode_groups(self.frame_encoder, self.group_encoder, clip).chunk(2, dim=2)
-
-    def decode(self, z):
-        """z (B, 1 + k, C, 8, 8) → clip (B, 1 + 4k, 1, 64, 64) in [0, 1]."""
-        return vqvae.decode_groups(self.group_decoder, self.frame_decoder, z)
-
-    def forward(self, clip):
-        mean, log_variance = self.encode(clip)
-        return self.decode(reparameterize(mean, log_variance)), mean, log_variance
-
-
-def autoencoder_loss(model, batch):
-    """Reconstruction MSE + KL_WEIGHT × KL(q(z | clip) ‖ N(0, I)) per latent number."""
-    clip = batch["video"]
-    reconstruction, mean, log_variance = model(clip)
-    mean, log_variance = (rearrange(x, "b t c h w -> b (t c h w)") for x in (mean, log_variance))
-    kl = gaussian_kl(mean, log_variance, torch.zeros_like(mean), torch.zeros_like(log_variance)) / mean.shape[1]
-    return F.mse_loss(reconstruction, clip) + KL_WEIGHT * kl.mean()
-
-
-def train_autoencoder(model, steps=3000, batch_size=16, lr=2e-3, seed=0):
-    from utils.train import fit
-
-    torch.manual_seed(seed)
-    clips = MovingDigits(num_frames=vqvae.FRAMES, num_digits=1, split="train", length=steps * batch_size, seed=seed)
-    losses = fit(model, autoencoder_loss, clips.batches(batch_size), steps, lr=lr, cosine=True, desc="autoencoder")
-    return {"recipe": {"steps": steps, "batch_size": batch_size, "lr": lr, "schedule": "cosine",
-                       "loss": f"MSE + {KL_WEIGHT} × KL(q(z|x) ‖ N(0, I)) per latent number",
-                       "data": f"MovingDigits, 1 digit, {vqvae.FRAMES} frames, train split"},
-            "seed": seed, "final_loss": round(sum(losses[-50:]) / 50, 5), "metrics": evaluate_autoencoder(model)}
-
-
-@torch.no_grad()
-def evaluate_autoencoder(model, clips=256):
-    """Reconstructions (from the posterior mean) of held-out clips: PSNR, and how much of the
-    given digit the evaluation network still recognises."""
-    from utils.evalnet import benchmark, digit_accuracy, load_evaluator
-
-    model.eval()
-    device = next(model.parameters()).device
-    held_out = benchmark(clips, num_frames=vqvae.FRAMES)
-    reconstructions = torch.cat([model.decode(model.encode(part.to(device))[0]).float().cpu()
-                                 for part in held_out["video"].split(64)])
-    return {"psnr_db": round(psnr(reconstructions, held_out["video"]), 2),
-            "digit_accuracy": round(digit_accuracy(load_evaluator(), {**held_out, "video": reconstructions}), 4)}
+IMAGE_GUIDANCE = 4.0          # image-to-video's default guidance scale (1 … 5 measured: see the model card)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,122 +74,6 @@ def euler_step(x_t, velocity, t, t_next):
 def classifier_free_guidance(v_unconditional, v_conditional, scale):
     """v(∅) + w · (v(c) − v(∅)): scale 0 ignores the condition, 1 is the plain conditional model."""
     return v_unconditional + scale * (v_conditional - v_unconditional)
-
-
-def time_embedding(t, dim):
-    """t (B,) in [0, 1] → (B, dim) sines and cosines of t at geometric frequencies (Vaswani et al. 2017)."""
-    frequencies = torch.exp(-math.log(10_000) * torch.arange(dim // 2, device=t.device) / (dim // 2))
-    angles = 1000 * t[:, None] * frequencies                                        # (B, dim/2)
-    return torch.cat([angles.sin(), angles.cos()], dim=1)
-
-
-class Attention(nn.Module):
-    """Multi-head self-attention over the second axis of (B, n, C), no mask: every token sees all."""
-
-    def __init__(self, dim, heads):
-        super().__init__()
-        self.heads = heads
-        self.qkv, self.out = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
-
-    def forward(self, x):
-        q, k, v = rearrange(self.qkv(x), "b n (three h d) -> three b h n d", three=3, h=self.heads)
-        return self.out(rearrange(F.scaled_dot_product_attention(q, k, v), "b h n d -> b n (h d)"))
-
-
-def modulate(x, shift, scale):
-    """adaLN: a LayerNorm without its own parameters, scaled and shifted by the condition.
-    x (B, T, N, C), shift and scale (B, C)."""
-    return x * (1 + scale[:, None, None]) + shift[:, None, None]
-
-
-class SpaceTimeBlock(nn.Module):
-    """Attention within each latent frame, attention across latent frames at each place, MLP —
-    each as x + gate · f(modulate(norm(x))), with shift, scale and gate computed from the condition."""
-
-    def __init__(self, dim, heads):
-        super().__init__()
-        self.norm = nn.LayerNorm(dim, elementwise_affine=False)
-        self.space, self.time = Attention(dim, heads), Attention(dim, heads)
-        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
-        self.modulation = nn.Sequential(nn.SiLU(), nn.Linear(dim, 9 * dim))
-        nn.init.zeros_(self.modulation[1].weight)   # every block starts as the identity (DiT's "adaLN-Zero")
-        nn.init.zeros_(self.modulation[1].bias)
-
-    def forward(self, x, condition):
-        """x (B, T, N, C) tokens, condition (B, C) → (B, T, N, C)."""
-        B, T = x.shape[:2]
-        shift1, scale1, gate1, shift2, scale2, gate2, shift3, scale3, gate3 = self.modulation(condition).chunk(9, dim=1)
-        h = rearrange(modulate(self.norm(x), shift1, scale1), "b t n c -> (b t) n c")
-        x = x + gate1[:, None, None] * rearrange(self.space(h), "(b t) n c -> b t n c", b=B)
-        h = rearrange(modulate(self.norm(x), shift2, scale2), "b t n c -> (b n) t c")
-        x = x + gate2[:, None, None] * rearrange(self.time(h), "(b n) t c -> b t n c", b=B)
-        return x + gate3[:, None, None] * self.mlp(modulate(self.norm(x), shift3, scale3))
-
-
-class SpaceTimeTransformer(nn.Module):
-    """v_θ(x_t, t, first frame, label): the velocity of a noisy latent clip.
-
-    The latent statistics (per-channel mean and std over training clips) are buffers, so they
-    travel with the checkpoint: the network sees latents of unit scale."""
-
-    def __init__(self, dim=128, depth=4, heads=4, channels=LATENT_CHANNELS, patch=PATCH):
-        super().__init__()
-        self.channels, self.patch = channels, patch
-        patch_values = channels * patch * patch
-        tokens_per_frame = (LATENT_SIZE // patch) ** 2
-        self.embed = nn.Linear(2 * patch_values, dim)                  # noisy latent ++ first-frame latent
-        self.space_position = nn.Parameter(torch.randn(tokens_per_frame, dim) * 0.02)
-        self.time_position = nn.Parameter(torch.randn(LATENT_FRAMES, dim) * 0.02)
-        self.time_mlp = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
-        self.label_embedding = nn.Embedding(CLASSES + 1, dim)           # + "no label"
-        self.image_given = nn.Embedding(2, dim)                         # whether a first frame is given
-        self.image_encoder = nn.Sequential(nn.Conv2d(channels, dim, 3, padding=1), nn.SiLU(),  # what the first frame shows,
-                                           nn.Conv2d(dim, dim, 3, padding=1), nn.AdaptiveMaxPool2d(1),  # wherever it is
-                                           nn.Flatten(), nn.Linear(dim, dim))
-        self.blocks = nn.ModuleList([SpaceTimeBlock(dim, heads) for _ in range(depth)])
-        self.final_norm = nn.LayerNorm(dim, elementwise_affine=False)
-        self.final_modulation = nn.Sequential(nn.SiLU(), nn.Linear(dim, 2 * dim))
-        self.unembed = nn.Linear(dim, patch_values)
-        for layer in (self.final_modulation[1], self.unembed):          # the first prediction is v = 0
-            nn.init.zeros_(layer.weight)
-            nn.init.zeros_(layer.bias)
-        self.register_buffer("latent_mean", torch.zeros(channels, 1, 1))
-        self.register_buffer("latent_std", torch.ones(channels, 1, 1))
-        self.digit_head = nn.Linear(dim, CLASSES)                       # names the digit the first frame shows
-
-    def forward(self, x_t, t, first_latent, labels):
-        """x_t (B, 5, D, 8, 8) noisy latent; t (B,); first_latent (B, D, 8, 8), or None when no clip
-        of the batch is given its first frame; labels (B,), NO_LABEL where none → velocity (B, 5, D, 8, 8)."""
-        B, T, D, H, W = x_t.shape
-        if (T, H, W) != (LATENT_FRAMES, LATENT_SIZE, LATENT_SIZE):
-            raise ValueError(f"x_t: expected (B, {LATENT_FRAMES}, D, {LATENT_SIZE}, {LATENT_SIZE}) latents; "
-                             f"got {tuple(x_t.shape)}")
-        given = first_latent is not None
-        first = first_latent if given else torch.zeros_like(x_t[:, 0])
-        inputs = torch.cat([x_t, first[:, None].expand_as(x_t)], dim=2)                # (B, T, 2D, 8, 8)
-        x = self.embed(rearrange(inputs, "b t c (h p) (w q) -> b t (h w) (p q c)", p=self.patch, q=self.patch))
-        x = x + self.space_position + self.time_position[:, None]                      # (B, T, N, C)
-        condition = (self.time_mlp(time_embedding(t, x.shape[-1])) + self.label_embedding(labels)
-                     + self.image_given(torch.full_like(labels, int(given))))           # (B, C)
-        if given:
-            condition = condition + self.image_encoder(first_latent)
-        for block in self.blocks:
-            x = block(x, condition)
-        shift, scale = self.final_modulation(condition).chunk(2, dim=1)
-        x = self.unembed(modulate(self.final_norm(x), shift, scale))                    # (B, T, N, p·p·D)
-        return rearrange(x, "b t (h w) (p q c) -> b t c (h p) (w q)", h=H // self.patch, p=self.patch, q=self.patch)
-
-    def recognise(self, first_latent):
-        """first_latent (B, D, 8, 8) → (B, 10) logits of the digit it shows, from the same summary
-        the network is conditioned on."""
-        return self.digit_head(self.image_encoder(first_latent))
-
-    def to_latent(self, z):
-        """The autoencoder's latent → the unit-scale latent this network models."""
-        return (z - self.latent_mean) / self.latent_std
-
-    def from_latent(self, z):
-        return z * self.latent_std + self.latent_mean
 
 
 def flow_matching_loss(model, batch, generator=None, image_share=0.5, recognition_weight=0.0):
@@ -384,16 +166,6 @@ def label_to_video(model, labels, steps=STEPS, guidance=3.0, generator=None):
     return decode(model, sample_latents(model, labels=labels, steps=steps, guidance=guidance, generator=generator))
 
 
-@functools.lru_cache(maxsize=1)
-def load_autoencoder():
-    """The shipped latent autoencoder (checked against its card's sha256), loaded once."""
-    from utils.train import load_checkpoint
-
-    autoencoder = LatentAutoencoder()
-    load_checkpoint(autoencoder, "latent_autoencoder")
-    return autoencoder
-
-
 # ---------------------------------------------------------------------------------------------
 # the recipe: `python -m utils.train flow_matching` (after `python -m utils.train latent_autoencoder`)
 
@@ -413,8 +185,6 @@ def encode_clips(autoencoder, n, seed=0, chunk=64):
 def fit_latents(model, latents, labels, steps, batch_size, lr, loss, desc):
     """AdamW with a cosine schedule on batches drawn from encoded clips (latents in the
     autoencoder's scale, normalised here); return the losses."""
-    from utils.train import fit
-
     order = torch.randperm(steps * batch_size) % len(latents)
 
     def batches(step):
@@ -438,8 +208,6 @@ def train(model, steps=3000, finetune_steps=3000, batch_size=64, lr=1e-3, finetu
     """Two stages, as video models are trained (Stable Video Diffusion pretrains, then fine-tunes
     for image-to-video): stage 1 trains every condition equally often; stage 2 is
     finetune_image_to_video."""
-    from utils.train import CHECKPOINTS, sha256_file
-
     torch.manual_seed(seed)
     latents, labels = encode_clips(load_autoencoder().to(next(model.parameters()).device), clips, seed)
     model.latent_mean.copy_(latents.mean(dim=(0, 1, 3, 4))[:, None, None])
@@ -481,8 +249,6 @@ def training_flops(model, steps, batch_size):
 def scaling_curve(dim, train_set, held_out_set, steps, batch_size=16, points=4, depth=2, lr=2e-3, seed=0):
     """Train a SpaceTimeTransformer of width `dim` on {"latent" (unit scale), "labels"} for
     `steps` steps; at `points` evenly spaced moments, return (training FLOPs, held-out loss)."""
-    from utils.train import fit
-
     torch.manual_seed(seed)
     device = train_set["latent"].device
     model = SpaceTimeTransformer(dim=dim, depth=depth).to(device)
@@ -501,8 +267,6 @@ def scaling_curve(dim, train_set, held_out_set, steps, batch_size=16, points=4, 
 
 def label_agreement(videos, labels):
     """The fraction of clips whose digit, by the evaluation network's vote over frames, is the requested label."""
-    from utils.evalnet import analyse, load_evaluator
-
     digits, _, _ = analyse(load_evaluator(), videos)
     return (digits.mode(dim=1).values == labels).float().mean().item()
 
@@ -511,8 +275,6 @@ def evaluate(model, clips=256, guidance=3.0):
     """Image-to-video on held-out first frames (the lesson 03 benchmark), how often the network
     names their digit right (digit_recognised), and label-to-video without and with guidance: does
     the evaluation network see the requested digit? (label_fvd_lite: of the guided label-to-video clips.)"""
-    from utils.evalnet import benchmark, image_to_video_metrics, measure
-
     generator = torch.Generator().manual_seed(0)
     metrics = image_to_video_metrics(lambda first: image_to_video(model, first, generator=generator), clips)
     held_out = benchmark(clips)

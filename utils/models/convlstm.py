@@ -23,6 +23,9 @@ import torch.nn.functional as F
 from einops import rearrange
 
 from utils.data import MovingDigits
+from utils.metrics import mse
+from utils.models.evalnet import BENCHMARK_SEED, benchmark, image_to_video_metrics
+from utils.training import fit
 from utils.video import check_batch
 
 PATCH = 4
@@ -98,8 +101,6 @@ FRAMES = 20  # 10 given + 10 predicted, the Moving MNIST benchmark task
 
 def train(model, steps=1500, batch_size=16, lr=2e-3, seed=0):
     """Train on fresh training-split clips every step; return the card's recipe and metrics."""
-    from utils.train import fit
-
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     clips = MovingDigits(num_frames=FRAMES, num_digits=1, split="train", length=steps * batch_size, seed=seed)
@@ -119,9 +120,6 @@ def train(model, steps=1500, batch_size=16, lr=2e-3, seed=0):
 def evaluate(model, clips=128):
     """10 → 10 prediction on held-out clips: per-frame MSE (OpenSTL convention) of the model and of
     repeating the last given frame, and their ratio; and the image-to-video measures (k = 1)."""
-    from utils.evalnet import BENCHMARK_SEED, benchmark, image_to_video_metrics
-    from utils.metrics import mse
-
     video = benchmark(clips, num_frames=FRAMES, seed=BENCHMARK_SEED)["video"]
     context, future = video[:, :10], video[:, 10:]
     device = next(model.parameters()).device

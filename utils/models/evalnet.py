@@ -26,8 +26,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange, reduce
 
+from utils.checkpoints import load_checkpoint
 from utils.data import MovingDigits
 from utils.metrics import mse, sharpness, ssim
+from utils.training import fit
 from utils.video import check_batch
 
 FRAMES = 16          # frames of a benchmark clip
@@ -136,8 +138,6 @@ def fvd_lite(model, videos, reference):
 @functools.lru_cache(maxsize=1)
 def load_evaluator():
     """The shipped evaluation network (data/checkpoints/evalnet.safetensors, sha256-checked)."""
-    from utils.train import load_checkpoint
-
     model = VideoClassifier()
     load_checkpoint(model, "evalnet")
     # channels-last weights make the convolutions run on channels-last maps, which oneDNN computes
@@ -212,8 +212,6 @@ def augment(video, generator):
 
 def train(model, steps=1500, batch_size=32, lr=2e-3, weight_decay=0.05, seed=0):
     """Train on fresh, augmented training-split clips every step; return the card's recipe and metrics."""
-    from utils.train import fit
-
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     clips = MovingDigits(num_frames=FRAMES, num_digits=1, split="train", length=steps * batch_size, seed=seed)

@@ -35,7 +35,10 @@ from einops import rearrange, repeat
 from utils.blocks import PatchDiscriminator
 from utils.data import MovingDigits
 from utils.flow import backward_warp
-from utils.vgan import FRAMES, SPEED, Discriminator, discriminator_loss, generator_loss
+from utils.models.evalnet import FRAMES as EVAL_FRAMES
+from utils.models.evalnet import REFERENCE_SEED, analyse, benchmark, fvd_lite, load_evaluator
+from utils.models.vgan import FRAMES, SPEED, Discriminator, discriminator_loss, generator_loss
+from utils.training import final_losses, fit_gan
 
 CONTENT, MOTION_NOISE, MOTION = 16, 8, 32     # sizes of z_C, ε_t and z_M(t) = h_t
 DIGIT, CANVAS = 24, 64
@@ -163,8 +166,6 @@ def generate(model, content, motion_noise):
 # the recipe: `python -m utils.train mocogan`
 
 def train(gan, steps=2000, batch_size=16, lr=2e-4, seed=0):
-    from utils.train import final_losses, fit_gan
-
     torch.manual_seed(seed)
     clips = MovingDigits(num_frames=FRAMES, num_digits=1, split="train", length=steps * batch_size, seed=seed)
     history = fit_gan(gan, train_step, clips.batches(batch_size), steps, lr=lr, desc="MoCoGAN")
@@ -179,9 +180,6 @@ def evaluate(model, clips=256):
     """Unconditional clips, by the evaluation network: does each clip keep one digit (frames that
     agree with the clip's most frequent label), how fast it moves, FVD-lite against held-out
     clips; and the same FVD-lite for held-out first frames held still."""
-    from utils.evalnet import FRAMES as EVAL_FRAMES
-    from utils.evalnet import REFERENCE_SEED, analyse, benchmark, fvd_lite, load_evaluator
-
     evaluator = load_evaluator()
     videos = generate(model, *random_codes(clips, EVAL_FRAMES, generator=torch.Generator().manual_seed(0)))
     digits, velocity, _ = analyse(evaluator, videos)

@@ -1,7 +1,7 @@
 """Regenerate the student notebooks in lessons/ from the complete ones in solutions/.
 
-    python -m utils.lessons           write lessons/
-    python -m utils.lessons --check   exit 1 if lessons/ is out of date
+    python -m utils.course.lessons           write lessons/
+    python -m utils.course.lessons --check   exit 1 if lessons/ is out of date
 
 Solution code sits between `### BEGIN SOLUTION` and `### END SOLUTION` (nbgrader's markers). In a
 lesson each region becomes `# YOUR CODE HERE` + `raise NotImplementedError()` (in markdown: a
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS, LESSONS = ROOT / "solutions", ROOT / "lessons"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]

@@ -18,7 +18,7 @@ another future. Best-of-N — the closest of N samples to the true future — fa
 
 Departures from SVG-LP: one z for the whole clip rather than one per frame (in MovingDigits only
 the start is uncertain: after that the digit moves straight and bounces), and the decoder is lesson
-03's warp-based two-stream generator (utils.vgan.Generator) with z in place of its motion code.
+03's warp-based two-stream generator (utils.models.vgan.Generator) with z in place of its motion code.
 
 What the squared error does here: where the decoder is unsure where the digit is (mostly after a
 bounce), its background stream paints a soft grey blob over the likely places — an average costs
@@ -34,7 +34,9 @@ from einops import rearrange
 
 from utils.blocks import down
 from utils.data import MovingDigits
-from utils.vgan import FRAMES, Generator
+from utils.models.evalnet import benchmark, image_to_video_metrics, measure
+from utils.models.vgan import FRAMES, Generator
+from utils.training import fit
 
 LATENT = 8
 KL_WEIGHT = 1.0       # λ
@@ -112,8 +114,6 @@ def best_of(futures, true):
 # the recipe: `python -m utils.train svg`
 
 def train(model, steps=2000, batch_size=16, lr=1e-3, seed=0):
-    from utils.train import fit
-
     torch.manual_seed(seed)
     clips = MovingDigits(num_frames=FRAMES, num_digits=1, split="train", length=steps * batch_size, seed=seed)
     losses = fit(model, lambda m, batch: elbo_loss(m, batch)[0], clips.batches(batch_size),
@@ -127,8 +127,6 @@ def train(model, steps=2000, batch_size=16, lr=1e-3, seed=0):
 def evaluate(model, clips=256, samples=5):
     """Image-to-video from the prior on held-out clips, measured by the evaluation network; the
     best-of-1 … best-of-5 MSE; and a static repeated frame's FVD-lite."""
-    from utils.evalnet import benchmark, image_to_video_metrics, measure
-
     torch.manual_seed(0)
     metrics = image_to_video_metrics(lambda first: generate(model, first), clips)
     held_out = benchmark(clips)

@@ -1,5 +1,5 @@
 """VideoGPT (Yan, Zhang, Abbeel & Srinivas 2021, "VideoGPT: Video Generation using VQ-VAE and
-Transformers"): a GPT over the tokens of a VQ-VAE (utils.vqvae).
+Transformers"): a GPT over the tokens of a VQ-VAE (utils.models.vqvae).
 
 A clip is 5 × 8 × 8 = 320 tokens, read in raster order (latent frame, row, column). The
 transformer (Vaswani et al. 2017; GPT, Radford et al. 2018) learns
@@ -49,8 +49,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
-from utils import vqvae
+from utils.checkpoints import CHECKPOINTS, load_checkpoint, sha256_file
 from utils.data import MovingDigits
+from utils.models import vqvae
+from utils.models.evalnet import benchmark, image_to_video_metrics, measure
+from utils.training import fit
 
 LATENT_FRAMES, LATENT_SIZE = 1 + (vqvae.FRAMES - 1) // vqvae.GROUP, 8
 TOKENS_PER_FRAME = LATENT_SIZE * LATENT_SIZE      # 64: the first frame's tokens, the condition
@@ -168,8 +171,6 @@ def generate(model, tokenizer, first_frames, temperature=1.0, top_k=16, generato
 @functools.lru_cache(maxsize=1)
 def load_tokenizer():
     """The shipped VQ-VAE (checked against its card's sha256), loaded once."""
-    from utils.train import load_checkpoint
-
     tokenizer = vqvae.VQVAE()
     load_checkpoint(tokenizer, "vqvae")
     return tokenizer
@@ -188,8 +189,6 @@ def tokenize_clips(tokenizer, n, seed=0, chunk=64):
 
 
 def train(model, steps=2000, batch_size=16, lr=1e-3, clips=12_000, seed=0):
-    from utils.train import CHECKPOINTS, fit, sha256_file
-
     torch.manual_seed(seed)
     tokenizer = load_tokenizer().to(next(model.parameters()).device)
     tokens = tokenize_clips(tokenizer, clips, seed)
@@ -207,8 +206,6 @@ def train(model, steps=2000, batch_size=16, lr=1e-3, clips=12_000, seed=0):
 def evaluate(model, clips=256):
     """Image-to-video on held-out first frames (top-k 16, temperature 1), by the evaluation
     network, with a static repeated first frame's FVD-lite for comparison."""
-    from utils.evalnet import benchmark, image_to_video_metrics, measure
-
     tokenizer = load_tokenizer()
     generator = torch.Generator().manual_seed(0)
     metrics = image_to_video_metrics(lambda first: generate(model, tokenizer, first, generator=generator), clips)

@@ -43,6 +43,8 @@ from einops import rearrange, repeat
 from utils.blocks import down, up
 from utils.data import MovingDigits
 from utils.flow import backward_warp, blockwise
+from utils.models.evalnet import benchmark, image_to_video_metrics, measure
+from utils.training import final_losses, fit_gan
 from utils.video import check_batch, check_video
 
 FRAMES = 16
@@ -216,8 +218,6 @@ def generate(model, first_frames, z=None):
 # the recipe: `python -m utils.train vgan`
 
 def train(gan, steps=3000, batch_size=16, lr=5e-4, lr_discriminator=2e-4, seed=0):
-    from utils.train import final_losses, fit_gan
-
     torch.manual_seed(seed)
     clips = MovingDigits(num_frames=FRAMES, num_digits=1, split="train", length=steps * batch_size, seed=seed)
     history = fit_gan(gan, train_step, clips.batches(batch_size), steps, lr=lr, lr_discriminator=lr_discriminator,
@@ -231,10 +231,8 @@ def train(gan, steps=3000, batch_size=16, lr=5e-4, lr_discriminator=2e-4, seed=0
 
 
 def evaluate(model, clips=256):
-    """Image-to-video on held-out clips, measured by the evaluation network (see utils.evalnet),
+    """Image-to-video on held-out clips, measured by the evaluation network (see utils.models.evalnet),
     with the FVD-lite of a static repeated first frame for comparison."""
-    from utils.evalnet import benchmark, image_to_video_metrics, measure
-
     torch.manual_seed(0)
     metrics = image_to_video_metrics(lambda first: generate(model, first), clips)
     held_out = benchmark(clips)

@@ -1,6 +1,6 @@
 """VQ-VAE for video clips (van den Oord, Vinyals & Kavukcuoglu 2017, "Neural Discrete
 Representation Learning"): a video becomes a small grid of integers — tokens — that a transformer
-can model (utils.videogpt).
+can model (utils.models.videogpt).
 
     z_e = E(x)                             encoder output, one D-vector per latent cell
     k   = argmin_j ‖z_e − e_j‖²            the nearest of K codebook vectors e_1 … e_K: the token
@@ -27,6 +27,8 @@ from einops import rearrange, reduce, repeat
 from utils.blocks import ResidualBlock, down, up
 from utils.data import MovingDigits
 from utils.metrics import psnr
+from utils.models.evalnet import benchmark
+from utils.training import fit
 from utils.video import check_batch
 
 FRAMES = 17          # 1 + 4 groups of 4
@@ -147,8 +149,6 @@ def restart_dead_codes(model, clip, used):
 # the recipe: `python -m utils.train vqvae`
 
 def train(model, steps=2000, batch_size=16, lr=2e-3, seed=0, restart_every=100):
-    from utils.train import fit
-
     torch.manual_seed(seed)
     clips = MovingDigits(num_frames=FRAMES, num_digits=1, split="train", length=steps * batch_size, seed=seed)
     batch_at = clips.batches(batch_size)
@@ -175,8 +175,6 @@ def train(model, steps=2000, batch_size=16, lr=2e-3, seed=0, restart_every=100):
 @torch.no_grad()
 def evaluate(model, clips=256):
     """Reconstruction of held-out clips: PSNR, and how many codes are in use."""
-    from utils.evalnet import benchmark
-
     model.eval()
     device = model.codebook.device
     held_out = benchmark(clips, num_frames=FRAMES)["video"]

@@ -28,7 +28,9 @@ from utils.blocks import PatchDiscriminator
 from utils.data import MovingDigits
 from utils.flow import warp_difference
 from utils.metrics import psnr, warping_error
-from utils.pix2pix import UNet
+from utils.models.evalnet import benchmark
+from utils.models.pix2pix import UNet
+from utils.training import final_losses, fit_gan
 
 CYCLE_WEIGHT = 10.0       # λ_cyc, as the paper
 TEMPORAL_WEIGHT = 10.0    # λ_temp of the temporal variant
@@ -128,8 +130,6 @@ def training_batch(clips, other_clips, generator):
 # the recipes: `python -m utils.train cyclegan` and `python -m utils.train cyclegan_temporal`
 
 def train(gan, steps=1500, batch_size=8, lr=2e-4, temporal_weight=0.0, seed=0):
-    from utils.train import final_losses, fit_gan
-
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     clips = MovingDigits(num_frames=8, num_digits=1, split="train", length=steps * batch_size, seed=seed)
@@ -160,8 +160,6 @@ def translate(gan, video, clips_at_once=8):
 def evaluate(gan, clips=64):
     """On held-out clips in camera style: flicker (warping error) of the translation, of the
     true ink rendering of the same clips and of the input; and PSNR against the true rendering."""
-    from utils.evalnet import benchmark
-
     held_out = benchmark(clips)
     camera = camera_style(held_out["video"], torch.Generator().manual_seed(0))
     flow, true_ink = digit_flow(held_out["position"]), ink_style(held_out["video"])

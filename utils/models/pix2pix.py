@@ -23,7 +23,9 @@ from einops import rearrange
 from utils.blocks import PatchDiscriminator, down, up
 from utils.data import MovingDigits
 from utils.metrics import mse
-from utils.vgan import discriminator_loss, generator_loss
+from utils.models.evalnet import benchmark, measure
+from utils.models.vgan import discriminator_loss, generator_loss
+from utils.training import final_losses, fit_gan
 from utils.video import check_batch
 
 CONTEXT = 2                    # frames in, as channels
@@ -108,8 +110,6 @@ def error_by_step(predicted, true):
 # the recipe: `python -m utils.train pix2pix`
 
 def train(gan, steps=2000, batch_size=16, lr=2e-4, seed=0):
-    from utils.train import final_losses, fit_gan
-
     torch.manual_seed(seed)
     clips = MovingDigits(num_frames=CONTEXT + 1, num_digits=1, split="train", length=steps * batch_size, seed=seed)
     history = fit_gan(gan, train_step, clips.batches(batch_size), steps, lr=lr, desc="Pix2Pix")
@@ -123,8 +123,6 @@ def train(gan, steps=2000, batch_size=16, lr=2e-4, seed=0):
 def evaluate(model, clips=256):
     """On held-out clips: one-step MSE against repeating the last frame, and the 14-step rollout
     from two frames measured by the evaluation network."""
-    from utils.evalnet import benchmark, measure
-
     held_out = benchmark(clips)
     video = held_out["video"]
     device = next(model.parameters()).device

@@ -1,0 +1,1 @@
+"""The course machinery: exercise checkers (an engine and one file per lesson) and the lesson generator."""

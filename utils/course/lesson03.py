@@ -1,0 +1,99 @@
+"""Exercise checkers of lesson 03 (Image-to-video methods): see utils.course.checker for how they report."""
+import torch
+
+from utils import data
+from utils.course.checker import ExerciseFailed, compare_numbers, compare_tensors, describe, rng, run_cases
+from utils.models.convlstm import ConvLSTMCell
+from utils.models.vgan import discriminator_loss
+
+
+def _compare_state(got, expected):
+    """For functions returning (h, c)."""
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        return f"expected a pair (h, c), got a {describe(got)}"
+    for name, g, e in zip(("h", "c"), got, expected):
+        problem = compare_tensors(g, e, atol=1e-5)
+        if problem:
+            return f"{name}: {problem}"
+    return None
+
+
+def check_convlstm_step(student_fn):
+    """convlstm_step(gates, x, h, c) → (h, c), the ConvLSTM equations with `gates`, an nn.Conv2d
+    from [x, h] to the 4 gates (i, f, o, g) stacked on the channel axis."""
+    torch.manual_seed(0)
+    cell = ConvLSTMCell(3, 4).eval()
+    x, h, c = (torch.randn(2, channels, 5, 6, generator=rng(seed)) for channels, seed in ((3, 9), (4, 10), (4, 11)))
+    zeros = torch.zeros(2, 4, 5, 6)
+    with torch.no_grad():
+        cell.gates.bias[4:8] = 5.0  # forget gate wide open: c carries over, f must multiply c
+        cases = [("zero state (the first time step)", (cell.gates, x, zeros, zeros), cell(x, (zeros, zeros))),
+                 ("a random state; the forget gate is almost 1, so c_t ≈ c_{t-1} + i ∘ g", (cell.gates, x, h, c), cell(x, (h, c))),
+                 ("x = 0: only the hidden state drives the gates", (cell.gates, torch.zeros_like(x), h, c), cell(torch.zeros_like(x), (h, c)))]
+        run_cases("convlstm_step", student_fn, cases, compare=_compare_state)
+
+
+def check_discriminator_loss(student_fn):
+    """discriminator_loss(real_logits, fake_logits) → −mean log σ(real) − mean log(1 − σ(fake))."""
+    real, fake = torch.randn(8, generator=rng(11)), torch.randn(8, generator=rng(12))
+    sure = torch.tensor([-200.0, 3.0])
+    cases = [("random logits for 8 real and 8 generated clips", (real, fake), discriminator_loss(real, fake)),
+             ("a perfect discriminator (real logits +20, fake −20): loss near 0", (torch.full((4,), 20.0), torch.full((4,), -20.0)),
+              discriminator_loss(torch.full((4,), 20.0), torch.full((4,), -20.0))),
+             ("a discriminator sure that a real clip is fake (logit −200): the loss is about 200, but σ(−200) "
+              "underflows to 0 and log(0) = −inf — compute from logits (F.binary_cross_entropy_with_logits)", (sure, -sure),
+              discriminator_loss(sure, -sure))]
+    run_cases("discriminator_loss", student_fn, cases, compare=lambda g, e: compare_numbers(g, e.item(), atol=1e-3))
+
+
+ARTICLE_GAN_SNIPPET = data.DATA / "article_gan_snippet.txt"
+
+
+def _article_bugs():
+    """The bugs of the article's GAN code: (what is wrong, the lines that show it)."""
+    lines = ARTICLE_GAN_SNIPPET.read_text().splitlines()
+
+    def where(*patterns, within=None):
+        first, last = within or (1, len(lines))
+        return {n for n, line in enumerate(lines, start=1) if first <= n <= last and any(p in line for p in patterns)}
+
+    generator_start = min(where("class Generator"))
+    generator_end = min(where("class Discriminator")) - 1
+    return [
+        ("cv2 and mermaid are imported but never used, and mermaid is a diagram tool, not a Python package", where("import cv2", "import mermaid")),
+        ("the dataset is downloaded at run time (torchvision's MNIST with download=True); the course works offline",
+         where("download=True")),
+        ("the 'generator' is a stack of strided convolutions: it shrinks an image to a 1×1 map instead of growing "
+         "a noise vector into an image (transposed convolutions do that)", where("nn.Conv2d", "class Generator", within=(generator_start, generator_end))),
+        ("the last 4×4 convolution of the discriminator does not fit MNIST's 3×3 map (28 → 14 → 7 → 3), and its "
+         "(B, 1, 1, 1) output does not match the (B, 1) labels of BCELoss", where("nn.Conv2d(256, 1, 4, 1, 0)", within=(generator_end + 1, len(lines))) | where("nn.BCELoss()")),
+        ("num_epochs is never defined", where("num_epochs")),
+        ("noise() is never defined", where("noise()")),
+        (".cuda() everywhere: the code cannot run without an NVIDIA GPU (use a `device` variable)", where(".cuda()")),
+    ]
+
+
+def check_bug_hunt(bugs):
+    """bugs: {line number: "why it is a bug"} for data/article_gan_snippet.txt."""
+    title = "bug hunt"
+    if not isinstance(bugs, dict) or not bugs:
+        raise ExerciseFailed(f"{title}: expected a dict {{line number: 'why it is a bug'}} with at least one entry, got {describe(bugs)}")
+    lines = ARTICLE_GAN_SNIPPET.read_text().splitlines()
+    for line, why in bugs.items():
+        if not isinstance(line, int) or not 1 <= line <= len(lines):
+            raise ExerciseFailed(f"{title}: the keys are line numbers 1..{len(lines)}; got {line!r}")
+        if not isinstance(why, str) or len(why.strip()) < 5:
+            raise ExerciseFailed(f"{title}: line {line}: say in a few words why it is a bug (got {why!r})")
+    found, missing = [], []
+    for what, where in _article_bugs():
+        (found if where & set(bugs) else missing).append((what, min(where)))
+    innocent = sorted(set(bugs) - set().union(*(where for _, where in _article_bugs())))
+    report = [f"{title}: you found {len(found)} of {len(found) + len(missing)} bugs"]
+    if innocent:
+        report.append("these lines look fine to us: " + ", ".join(f"{n} ({lines[n - 1].strip()[:40]})" for n in innocent))
+    if missing:
+        report += [f"still hidden: a bug at or after line {line}" for _, line in missing]
+        raise ExerciseFailed("\n".join(report))
+    print(f"✅ {report[0]}:")
+    for what, _ in found:
+        print(f"   • {what}")

@@ -1,0 +1,49 @@
+"""Exercise checkers of lesson 07 (Future trends): see utils.course.checker for how they report."""
+import torch
+
+from utils.course.checker import compare_tensors, describe, rng, run_cases
+from utils.models.flow_matching import classifier_free_guidance, euler_step, flow_matching_pair
+
+
+def _compare_path_point(got, expected):
+    """For flow_matching_pair: (x_t, velocity)."""
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        return f"expected two results (x_t, velocity), got a {describe(got)}"
+    for name, g, e in zip(("x_t", "velocity"), got, expected):
+        problem = compare_tensors(g, e)
+        if problem:
+            return f"{name}: {problem}"
+    return None
+
+
+def check_flow_matching_pair(student_fn):
+    """flow_matching_pair(x, noise, t) → (t·x + (1 − t)·noise, x − noise), t (B,) for each clip."""
+    x, noise = torch.rand(3, 4, 1, 2, 2, generator=rng(70)), torch.randn(3, 4, 1, 2, 2, generator=rng(71))
+    t = torch.tensor([0.1, 0.5, 0.9])
+    cases = [("t = 0 for every clip: x_t is the noise", (x, noise, torch.zeros(3)), flow_matching_pair(x, noise, torch.zeros(3))),
+             ("t = 1 for every clip: x_t is the data, and the velocity points from noise to data (x − noise)",
+              (x, noise, torch.ones(3)), flow_matching_pair(x, noise, torch.ones(3))),
+             ("a different t for each of 3 clips (B, T, C, H, W): t must be reshaped to (B, 1, 1, 1, 1)",
+              (x, noise, t), flow_matching_pair(x, noise, t))]
+    run_cases("flow_matching_pair", student_fn, cases, compare=_compare_path_point)
+
+
+def check_euler_step(student_fn):
+    """euler_step(x_t, velocity, t, t_next) → x_t + (t_next − t) · velocity."""
+    x, v = torch.randn(2, 3, 4, generator=rng(72)), torch.randn(2, 3, 4, generator=rng(73))
+    cases = [("a zero velocity: x does not move", (x, torch.zeros_like(v), 0.0, 0.5), x),
+             ("one step from t = 0 to t = 1: x + v", (x, v, 0.0, 1.0), euler_step(x, v, 0.0, 1.0)),
+             ("a step of Δt = 0.25 from t = 0.5: x + 0.25 · v (the step is t_next − t, not t_next)",
+              (x, v, 0.5, 0.75), euler_step(x, v, 0.5, 0.75)),
+             ("times given as 0-dimensional tensors", (x, v, torch.tensor(0.2), torch.tensor(0.3)), euler_step(x, v, 0.2, 0.3))]
+    run_cases("euler_step", student_fn, cases)
+
+
+def check_classifier_free_guidance(student_fn):
+    """classifier_free_guidance(v_unconditional, v_conditional, scale) → v_u + scale · (v_c − v_u)."""
+    v_u, v_c = torch.randn(2, 5, generator=rng(74)), torch.randn(2, 5, generator=rng(75))
+    cases = [("scale 1: exactly the conditional velocity", (v_u, v_c, 1.0), v_c),
+             ("scale 0: exactly the unconditional velocity", (v_u, v_c, 0.0), v_u),
+             ("scale 3: three times as far from the unconditional velocity as the conditional one is",
+              (v_u, v_c, 3.0), classifier_free_guidance(v_u, v_c, 3.0))]
+    run_cases("classifier_free_guidance", student_fn, cases)
