@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from utils import flow, metrics, video
 from utils.course import lesson01, lesson02, lesson03, lesson04, lesson07
@@ -72,6 +73,91 @@ def test_slightly_wrong_values_are_caught_with_the_case(checker, reference):
         checker(_off_by_a_bit(reference))
 
 
+def _map_result(transform):
+    """A wrong student function: the reference's result with every tensor (or number) transformed."""
+    def wrong_version(reference):
+        def wrong(*args):
+            result = reference(*args)
+            change = lambda r: transform(r) if isinstance(r, torch.Tensor) else transform(torch.tensor(float(r)))
+            return tuple(change(r) for r in result) if isinstance(result, tuple) else change(result)
+        return wrong
+    return wrong_version
+
+
+GENERIC_MISTAKES = {
+    "returns NaN": _map_result(lambda r: torch.full_like(r.float(), float("nan"))),
+    "returns Inf": _map_result(lambda r: torch.full_like(r.float(), float("inf"))),
+    "returns a NumPy array": _map_result(lambda r: r.detach().numpy()),
+    "returns the wrong shape": _map_result(lambda r: r.reshape(-1)[:-1] if r.numel() > 1 else r.reshape(1, 1) + 1),
+    "returns the wrong dtype": _map_result(lambda r: r.double() if r.is_floating_point() else r.float()),
+    "raises ValueError": lambda reference: lambda *args: (_ for _ in ()).throw(ValueError("student bug")),
+    "returns a string": lambda reference: lambda *args: "done",
+}
+
+
+# Exercises that return a number accept it as a 0-d NumPy array or a float64 tensor too.
+NUMBER_EXERCISES = {lesson02.check_psnr, lesson03.check_discriminator_loss, lesson04.check_cycle_loss}
+FINE_FOR_NUMBERS = {"returns a NumPy array", "returns the wrong dtype"}
+
+
+@pytest.mark.parametrize("checker, reference, mistake", [
+    (checker, reference, mistake) for checker, reference in REFERENCES for mistake in GENERIC_MISTAKES
+    if not (checker in NUMBER_EXERCISES and mistake in FINE_FOR_NUMBERS)], ids=str)
+def test_every_checker_explains_generic_mistakes_without_a_traceback(checker, reference, mistake):
+    with pytest.raises(ExerciseFailed) as failure:
+        checker(GENERIC_MISTAKES[mistake](reference))
+    message = str(failure.value)
+    assert "case 1 of" in message and ("expected" in message or "your function raised" in message), message
+    assert failure.value._render_traceback_()[0].startswith("❌")
+
+
+def test_nan_results_are_named_as_such():
+    with pytest.raises(ExerciseFailed, match=r"NaN.*log\(0\)"):
+        lesson03.check_discriminator_loss(lambda real, fake: -(torch.log(torch.sigmoid(real)).mean()
+                                                               + torch.log(1 - torch.sigmoid(fake)).mean()))
+    with pytest.raises(ExerciseFailed, match=r"\(16 NaN\)"):
+        lesson04.check_causal_mask(lambda n: torch.full((n, n), float("nan")) if n > 1 else torch.ones(1, 1, dtype=torch.bool))
+
+
+VQ_MISTAKES = {
+    "no stop-gradients": lambda z_e, e: F.mse_loss(e, z_e) + 0.25 * F.mse_loss(z_e, e),
+    "stop-gradients on the wrong sides": lambda z_e, e: F.mse_loss(e.detach(), z_e) + 0.25 * F.mse_loss(z_e.detach(), e),
+    "β on the codebook term": lambda z_e, e: 0.25 * F.mse_loss(e, z_e.detach()) + F.mse_loss(z_e, e.detach()),
+}
+
+
+@pytest.mark.parametrize("mistake", VQ_MISTAKES)
+def test_vector_quantize_checks_where_the_loss_gradients_go(mistake):
+    def student(z_e, codebook):
+        tokens = torch.cdist(z_e, codebook).argmin(dim=1)
+        e = codebook[tokens]
+        return z_e + (e - z_e).detach(), tokens, VQ_MISTAKES[mistake](z_e, e)
+    with pytest.raises(ExerciseFailed, match="gradient of the loss at"):
+        lesson04.check_vector_quantize(student)
+
+
+def test_cycle_loss_tells_the_order_of_the_two_generators():
+    swapped = lambda a, b, g, f: (g(f(a)) - a).abs().mean() + (f(g(b)) - b).abs().mean()
+    with pytest.raises(ExerciseFailed, match="case 3 of 3 failed"):
+        lesson04.check_cycle_loss(swapped)
+
+
+@pytest.mark.parametrize("mistake, hint", [
+    (lambda reference: lambda *args: -reference(*args), "wrong sign"),
+    (lambda reference: lambda *args: reference(*args).flip(1), "u and v are swapped"),
+])
+def test_lucas_kanade_mistakes_are_named(mistake, hint):
+    with pytest.raises(ExerciseFailed, match=hint):
+        lesson02.check_lucas_kanade_step(mistake(flow.lucas_kanade_step))
+
+
+def test_convlstm_report_describes_states_not_reprs():
+    with pytest.raises(ExerciseFailed) as failure:
+        lesson03.check_convlstm_step(lambda gates, x, h, c: (h, c))
+    message = str(failure.value)
+    assert "tuple of 2: (tensor of shape (2, 4, 5, 6)" in message and "tensor([" not in message
+
+
 def test_failure_renders_without_a_traceback():
     try:
         lesson02.check_psnr(lambda a, b: 10 * torch.log10(1 / ((a - b) ** 2).mean()))
@@ -86,22 +172,35 @@ def test_wrong_shape_is_named():
         lesson01.check_to_course_video(lambda frames: torch.from_numpy(frames.astype(np.float32) / 255))
 
 
-SOLVED_BUG_HUNT = {8: "mermaid", 16: "generator shrinks", 45: "kernel larger than map",
-                   59: "downloads MNIST", 69: "num_epochs undefined", 80: "noise undefined", 73: "hard-coded cuda"}
+SOLVED_BUG_HUNT = {8: "mermaid is not a Python package", 16: "the generator shrinks instead of growing noise",
+                   45: "a 4×4 kernel does not fit the 3×3 map", 59: "downloads MNIST: the course is offline",
+                   69: "num_epochs is never defined", 80: "noise() is undefined", 73: "needs a CUDA GPU"}
 
 
-def test_bug_hunt_passes_when_every_bug_is_found(capsys):
+def test_bug_hunt_passes_when_every_bug_is_found_and_explained(capsys):
     lesson03.check_bug_hunt(SOLVED_BUG_HUNT)
     assert "found 7 of 7" in capsys.readouterr().out
 
 
-def test_bug_hunt_says_how_many_are_missing_and_which_lines_are_fine():
-    partial = {8: "mermaid", 69: "num_epochs undefined", 2: "torch.nn is fine really"}
+def test_bug_hunt_says_how_many_are_missing_where_they_hide_and_which_lines_are_fine():
+    partial = {8: "mermaid is unused", 69: "num_epochs undefined", 2: "torch.nn is fine really"}
     with pytest.raises(ExerciseFailed) as failure:
         lesson03.check_bug_hunt(partial)
     message = str(failure.value)
     assert "you found 2 of 7" in message and "look fine to us: 2 (import torch.nn as nn)" in message
-    assert message.count("still hidden") == 5
+    assert "still hidden: 5 — " in message and "2 in the training loop" in message
+    assert not any(f"line {n}" in message for n in (16, 45, 59, 73, 80)), "the hint names places, not lines"
+
+
+def test_bug_hunt_reads_the_reasons():
+    vague = {**SOLVED_BUG_HUNT, 69: "this line looks wrong"}
+    with pytest.raises(ExerciseFailed, match="line 69 is a bug, but your reason"):
+        lesson03.check_bug_hunt(vague)
+
+
+def test_bug_hunt_refuses_to_flag_every_line():
+    with pytest.raises(ExerciseFailed, match="name the bugs, not every line"):
+        lesson03.check_bug_hunt({n: "could be a bug: undefined, gpu, shape, download" for n in range(1, 96)})
 
 
 @pytest.mark.parametrize("answer, words", [

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import utils
-from utils import display, runtime, video
+from utils import display, runtime, videofile
 
 
 def test_show_video_embeds_a_small_h264_mp4(tmp_path):
@@ -14,7 +14,7 @@ def test_show_video_embeds_a_small_h264_mp4(tmp_path):
     payload = re.search(r'data:video/mp4;base64,([A-Za-z0-9+/=]+)', html)
     assert payload, "an MP4 inside a <video> tag"
     (tmp_path / "shown.mp4").write_bytes(base64.b64decode(payload[1]))
-    shown, _ = video.read_video(tmp_path / "shown.mp4")
+    shown, _ = videofile.read_video(tmp_path / "shown.mp4")
     assert len(shown) == 96 and max(shown.shape[-2:]) == 320  # frames and size capped: light notebooks
     assert "noise &lt;clip&gt;" in html  # titles are escaped
 
@@ -26,6 +26,9 @@ def test_show_videos_side_by_side_and_title_count():
         display.show_videos([torch.rand(4, 1, 16, 16)], ["a", "b"])
     with pytest.raises(ValueError, match="expected"):
         display.show_video(torch.rand(4, 16, 16, 3))
+    for width in ('200" onload="alert(1)', -5, 0, 2.5, True):
+        with pytest.raises(ValueError, match="width: expected the width in pixels"):
+            display.video_html(torch.rand(2, 1, 8, 8), width=width)
 
 
 def test_flow_to_color_hue_follows_direction():

@@ -143,5 +143,5 @@ def test_scaling_curve_measures_loss_at_growing_compute():
 
 
 def test_image_to_video_names_the_expected_first_frames():
-    with pytest.raises(ValueError, match=r"expected \(B, 1, 64, 64\) gray frames"):
+    with pytest.raises(ValueError, match=r"expected a batch of frames \(B, 1, 64, 64\)"):
         flow_matching.image_to_video(space_time_transformer.SpaceTimeTransformer(), torch.rand(2, 64, 64))

@@ -43,11 +43,33 @@ def test_lesson_tags_exercise_and_checker_cells_and_drops_outputs():
     ("### BEGIN SOLUTION\nx = 1\n", "'### BEGIN SOLUTION' on line 1 is never closed"),
     ("x = 1\n### END SOLUTION\n", "closes no open region"),
     ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "inside the region opened on line 1"),
+    ("#### BEGIN SOLUTION\nx = 1\n#### END SOLUTION", "line 1 reads '#### BEGIN SOLUTION', which is not a solution marker"),
+    ("# BEGIN SOLUTION\nx = 1\n# END SOLUTION", "line 1 reads '# BEGIN SOLUTION'"),
+    ("### BEGIN SOLUTION\nx = 1\n## end solution", "line 3 reads '## end solution'"),
 ])
 def test_bad_markers_name_the_notebook_and_cell(source, words):
     with pytest.raises(lessons.SolutionMarkerError) as error:
         lessons.lesson_from_solution(_notebook("x = 0", source), "lesson.ipynb")
     assert "lesson.ipynb, cell 1" in str(error.value) and words in str(error.value)
+
+
+def test_raw_cells_lose_their_solutions_too():
+    solution = _notebook("x = 0")
+    solution.cells.append(nbformat.v4.new_raw_cell("Answer:\n### BEGIN SOLUTION\n42\n### END SOLUTION"))
+    lesson = lessons.lesson_from_solution(solution, "demo.ipynb")
+    assert "42" not in lesson.cells[1].source and "YOUR ANSWER HERE" in lesson.cells[1].source
+
+
+def test_generate_refuses_to_write_through_a_symlink(tmp_path):
+    solutions, student, elsewhere = tmp_path / "solutions", tmp_path / "lessons", tmp_path / "precious.ipynb"
+    solutions.mkdir()
+    student.mkdir()
+    nbformat.write(_notebook("x = 1"), solutions / "a.ipynb")
+    elsewhere.write_text("keep me")
+    (student / "a.ipynb").symlink_to(elsewhere)
+    with pytest.raises(lessons.LessonFileError, match="a.ipynb is a symbolic link"):
+        lessons.generate(solutions, student)
+    assert elsewhere.read_text() == "keep me"
 
 
 def test_generate_writes_and_then_reports_nothing_stale(tmp_path):

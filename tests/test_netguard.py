@@ -1,5 +1,6 @@
 """The test run refuses network access beyond loopback, here and in subprocesses (kernels)."""
 import os
+from pathlib import Path
 import socket
 import subprocess
 import sys
@@ -23,8 +24,10 @@ def test_a_kernel_like_subprocess_is_guarded(tmp_path):
     log = tmp_path / "blocked.log"
     code = textwrap.dedent("""
         import socket
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         for attempt in (lambda: socket.create_connection(("192.0.2.1", 80), timeout=1),
-                        lambda: socket.getaddrinfo("example.org", 443)):
+                        lambda: socket.getaddrinfo("example.org", 443),
+                        lambda: udp.sendmsg([b"x"], [], 0, ("198.51.100.9", 53))):
             try:
                 attempt()
             except ConnectionError as error:
@@ -32,8 +35,8 @@ def test_a_kernel_like_subprocess_is_guarded(tmp_path):
     """)
     env = {**os.environ, "COURSE_NETGUARD_LOG": str(log)}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
-    assert result.stdout.count("blocked: network access blocked") == 2, result.stdout + result.stderr
-    assert "192.0.2.1" in log.read_text() and "example.org" in log.read_text()
+    assert result.stdout.count("blocked: network access blocked") == 3, result.stdout + result.stderr
+    assert all(target in log.read_text() for target in ("192.0.2.1", "example.org", "198.51.100.9"))
     assert str(GUARD_DIR) in env["PYTHONPATH"]
 
 
@@ -58,3 +61,21 @@ def test_this_process_is_guarded(monkeypatch, tmp_path):
     monkeypatch.setattr(course_netguard, "_LOG", str(tmp_path / "own.log"))  # keep the run's log clean
     with pytest.raises(ConnectionError, match="only loopback"):
         socket.create_connection(("198.51.100.7", 443), timeout=1)
+
+
+LOOPBACK_ONLY = [name for _, name in socket.if_nameindex()] == ["lo"]
+
+
+@pytest.mark.skipif(not LOOPBACK_ONLY, reason="runs inside CI's loopback-only network namespace (.ci/run), "
+                                              "where no packet can leave the machine")
+def test_ffmpeg_cannot_leave_the_loopback_only_namespace():
+    """The Python guard cannot see FFmpeg's own sockets; in CI the kernel refuses them."""
+    import av
+
+    with pytest.raises(av.error.FFmpegError, match="(?i)unreachable|refused|resolve|not known"):
+        av.open("http://192.0.2.1:9/clip.mp4", timeout=5)
+
+
+def test_ci_runs_the_tests_in_a_loopback_only_namespace():
+    run = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+    assert "unshare --net" in run and "ip link set lo up" in run and "make setup" in run

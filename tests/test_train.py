@@ -1,7 +1,8 @@
+import hashlib
 import json
-import warnings
 
 import pytest
+import safetensors.torch
 import torch
 from torch import nn
 
@@ -91,10 +92,54 @@ def test_load_or_train(tmp_path):
     checkpoints.load_or_train(nn.Linear(4, 1), "tiny", train_fn, tmp_path)
     assert calls == [1]  # the second time it loads
     (tmp_path / "tiny.safetensors").write_bytes(b"tampered")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with pytest.raises(checkpoints.CheckpointError, match=r"sha256 mismatch.*Delete tiny.safetensors and tiny.json"):
         checkpoints.load_or_train(nn.Linear(4, 1), "tiny", train_fn, tmp_path)
-    assert calls == [1, 1] and "sha256 mismatch" in str(caught[0].message)
+    assert calls == [1] and (tmp_path / "tiny.safetensors").read_bytes() == b"tampered"  # never trained over
+
+
+def test_load_or_train_never_writes_the_shipped_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(checkpoints, "CHECKPOINTS", tmp_path)  # stands in for data/checkpoints/
+    trained = []
+    with pytest.raises(checkpoints.CheckpointError, match=r"git checkout data/checkpoints/tiny\.\*"):
+        checkpoints.load_or_train(nn.Linear(4, 1), "tiny", lambda model: trained.append(1) or {}, tmp_path)
+    checkpoints.save_checkpoint(nn.Linear(4, 1), "tiny", {}, tmp_path)
+    (tmp_path / "tiny.safetensors").write_bytes(b"corrupt")
+    with pytest.raises(checkpoints.CheckpointError, match=r"git checkout data/checkpoints/tiny\.\*.*python -m utils.train tiny"):
+        checkpoints.load_or_train(nn.Linear(4, 1), "tiny", lambda model: trained.append(1) or {}, tmp_path)
+    assert not trained and (tmp_path / "tiny.safetensors").read_bytes() == b"corrupt"
+
+
+@pytest.mark.parametrize("card_bytes, words", [
+    (b'{"name": "tiny"}', "has no sha256"),
+    (b"[1, 2, 3]", "expected a JSON object"),
+    ("{\"name\": \"caf\u00e9\"}".encode("latin-1"), "not UTF-8"),
+    (b"{not json", "not valid JSON"),
+])
+def test_bad_cards_get_their_own_message(tmp_path, card_bytes, words):
+    checkpoints.save_checkpoint(nn.Linear(4, 1), "tiny", {}, tmp_path)
+    (tmp_path / "tiny.json").write_bytes(card_bytes)
+    with pytest.raises(checkpoints.CheckpointError, match=words):
+        checkpoints.load_checkpoint(nn.Linear(4, 1), "tiny", tmp_path)
+
+
+def test_directories_in_place_of_files_are_named(tmp_path):
+    checkpoints.save_checkpoint(nn.Linear(4, 1), "tiny", {}, tmp_path)
+    (tmp_path / "tiny.safetensors").unlink()
+    (tmp_path / "tiny.safetensors").mkdir()
+    with pytest.raises(checkpoints.CheckpointError, match="is a directory"):
+        checkpoints.load_checkpoint(nn.Linear(4, 1), "tiny", tmp_path)
+    (tmp_path / "tiny.json").unlink()
+    (tmp_path / "tiny.json").mkdir()
+    with pytest.raises(checkpoints.CheckpointError, match="is a directory"):
+        checkpoints.read_card("tiny", tmp_path)
+
+
+def test_the_bytes_loaded_are_the_bytes_hashed(tmp_path, monkeypatch):
+    card = checkpoints.save_checkpoint(nn.Linear(4, 1), "tiny", {}, tmp_path)
+    loaded = []
+    monkeypatch.setattr(checkpoints, "load", lambda data: loaded.append(data) or safetensors.torch.load(data))
+    checkpoints.load_checkpoint(nn.Linear(4, 1), "tiny", tmp_path)
+    assert hashlib.sha256(loaded[0]).hexdigest() == card["sha256"]
 
 
 def test_the_train_command_lists_every_shipped_model(capsys):

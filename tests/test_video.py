@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from utils import video as V
+from utils import videofile
 
 
 def test_check_video_accepts_the_convention():
@@ -11,7 +12,9 @@ def test_check_video_accepts_the_convention():
 
 
 @pytest.mark.parametrize("bad, words", [
-    (np.zeros((4, 3, 8, 8)), ["float tensor", "NumPy array", "from_numpy"]),
+    (np.zeros((4, 3, 8, 8)), ["float32 tensor", "NumPy array", "from_numpy"]),
+    (torch.rand(4, 3, 8, 8, dtype=torch.float64), ["torch.float64", "video.float()"]),
+    (torch.rand(4, 3, 8, 8).half(), ["torch.float16", "video.float()"]),
     (torch.rand(3, 8, 8), ["(T, C, H, W)", "(3, 8, 8)", "image[None]"]),
     (torch.rand(2, 4, 3, 8, 8), ["(2, 4, 3, 8, 8)", "batch[0]"]),
     (torch.rand(4, 8, 8, 3), ["(4, 8, 8, 3)", "t h w c -> t c h w"]),
@@ -75,63 +78,63 @@ def _moving_square(frames=12, size=32):
 @pytest.mark.parametrize("suffix", [".mp4", ".gif"])
 def test_write_then_read_round_trip(tmp_path, suffix):
     clip = _moving_square()
-    path = V.write_video(tmp_path / f"clip{suffix}", clip, fps=12)
-    back, fps = V.read_video(path)
+    path = videofile.write_video(tmp_path / f"clip{suffix}", clip, fps=12)
+    back, fps = videofile.read_video(path)
     assert back.shape == clip.shape
     assert fps == pytest.approx(12, rel=0.05)  # GIF stores frame delays in 1/100 s: 12.5 fps
     assert (back - clip).abs().mean() < 0.03  # H.264 at CRF 18 and GIF's palette are close to lossless here
 
 
 def test_mp4_with_odd_size_is_padded(tmp_path):
-    back, _ = V.read_video(V.write_video(tmp_path / "odd.mp4", torch.rand(3, 3, 15, 17)))
+    back, _ = videofile.read_video(videofile.write_video(tmp_path / "odd.mp4", torch.rand(3, 3, 15, 17)))
     assert back.shape == (3, 3, 16, 18)
 
 
 def test_read_range_step_crop_and_size(tmp_path):
-    path = V.write_video(tmp_path / "c.mp4", _moving_square(frames=10), fps=10)
-    part, _ = V.read_video(path, start=2, end=8, step=2)
+    path = videofile.write_video(tmp_path / "c.mp4", _moving_square(frames=10), fps=10)
+    part, _ = videofile.read_video(path, start=2, end=8, step=2)
     assert len(part) == 3
-    cropped, _ = V.read_video(path, crop=(0, 0, 16, 20), size=(8, 10))
+    cropped, _ = videofile.read_video(path, crop=(0, 0, 16, 20), size=(8, 10))
     assert cropped.shape == (10, 3, 8, 10)
-    info = V.video_info(path)
+    info = videofile.video_info(path)
     assert (info["width"], info["height"], info["codec"]) == (32, 32, "h264")
     with pytest.raises(ValueError, match="has 10 frames"):
-        V.read_video(path, start=50)
+        videofile.read_video(path, start=50)
     with pytest.raises(ValueError, match="start"):
-        V.read_video(path, start=5, end=3)
+        videofile.read_video(path, start=5, end=3)
 
 
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="not found"):
-        V.read_video(tmp_path / "nope.mp4")
+        videofile.read_video(tmp_path / "nope.mp4")
 
 
 def test_empty_file(tmp_path):
     (tmp_path / "empty.mp4").write_bytes(b"")
-    with pytest.raises(V.VideoFileError, match="empty"):
-        V.read_video(tmp_path / "empty.mp4")
+    with pytest.raises(videofile.VideoFileError, match="empty"):
+        videofile.read_video(tmp_path / "empty.mp4")
 
 
 def test_directory(tmp_path):
-    with pytest.raises(V.VideoFileError, match="directory"):
-        V.read_video(tmp_path)
+    with pytest.raises(videofile.VideoFileError, match="directory"):
+        videofile.read_video(tmp_path)
 
 
 def test_not_a_video(tmp_path):
     (tmp_path / "notes.mp4").write_text("these are lecture notes, not a video\n" * 20)
-    with pytest.raises(V.VideoFileError, match="cannot decode"):
-        V.read_video(tmp_path / "notes.mp4")
+    with pytest.raises(videofile.VideoFileError, match="cannot decode"):
+        videofile.read_video(tmp_path / "notes.mp4")
 
 
 def test_corrupt_and_truncated_files(tmp_path):
-    good = V.write_video(tmp_path / "good.mp4", _moving_square(), fps=10).read_bytes()
+    good = videofile.write_video(tmp_path / "good.mp4", _moving_square(), fps=10).read_bytes()
     (tmp_path / "truncated.mp4").write_bytes(good[: len(good) // 2])
     garbage = bytearray(good)
     garbage[: len(garbage)] = np.random.default_rng(0).integers(0, 256, len(garbage), dtype=np.uint8).tobytes()
     (tmp_path / "garbage.mp4").write_bytes(bytes(garbage))
     for name in ("truncated.mp4", "garbage.mp4"):
-        with pytest.raises(V.VideoFileError):
-            V.read_video(tmp_path / name)
+        with pytest.raises(videofile.VideoFileError):
+            videofile.read_video(tmp_path / name)
 
 
 def test_audio_only_file_has_no_video_stream(tmp_path):
@@ -145,12 +148,12 @@ def test_audio_only_file_has_no_video_stream(tmp_path):
         frame.rate = 8000
         container.mux(stream.encode(frame))
         container.mux(stream.encode())
-    with pytest.raises(V.VideoFileError, match="no video stream"):
-        V.read_video(path)
+    with pytest.raises(videofile.VideoFileError, match="no video stream"):
+        videofile.read_video(path)
 
 
 def test_write_rejects_unknown_suffix_and_bad_video(tmp_path):
     with pytest.raises(ValueError, match=".mp4 or .gif"):
-        V.write_video(tmp_path / "x.avi", torch.rand(2, 3, 4, 4))
+        videofile.write_video(tmp_path / "x.avi", torch.rand(2, 3, 4, 4))
     with pytest.raises(ValueError, match="expected"):
-        V.write_video(tmp_path / "x.mp4", torch.rand(2, 4, 4, 3))
+        videofile.write_video(tmp_path / "x.mp4", torch.rand(2, 4, 4, 3))

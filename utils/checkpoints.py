@@ -5,19 +5,21 @@ A checkpoint is two files:
                       code (pickle-based .pt files can); the course loads nothing else.
     NAME.json         the model card: recipe, seed, steps, wall time, metrics, and the sha256 of
                       the weights, checked on every load.
-`load_or_train` uses a shipped checkpoint when its sha256 matches, and trains otherwise.
+Every load checks the weights' sha256 against the card: that catches a corrupt, truncated or
+swapped file, but says nothing of who made it (whoever can replace the weights can replace the
+card). A shipped checkpoint that fails its check is an error that says how to restore it; nothing
+here trains over it. `load_or_train` trains into a folder of your own when a checkpoint is absent.
 """
 import datetime
 import hashlib
 import json
 import re
 import time
-import warnings
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load, save_file
 
 from utils.data import DATA
 
@@ -73,26 +75,60 @@ def read_card(name, directory=CHECKPOINTS):
     """The model card of a checkpoint, as a dict."""
     _, card_path = _paths(name, directory)
     if not card_path.exists():
-        raise CheckpointError(f"no model card {card_path}")
+        raise CheckpointError(f"no model card {card_path}. {_how_to_restore(name, directory)}")
+    if not card_path.is_file():
+        raise CheckpointError(f"model card {card_path} is a directory, not the JSON file it should be. "
+                              f"{_how_to_restore(name, directory)}")
     try:
-        return json.loads(card_path.read_text())
+        card = json.loads(card_path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise CheckpointError(f"model card {card_path} is not UTF-8 text ({err}). {_how_to_restore(name, directory)}") from err
     except json.JSONDecodeError as err:
-        raise CheckpointError(f"model card {card_path} is not valid JSON ({err})") from err
+        raise CheckpointError(f"model card {card_path} is not valid JSON ({err}). {_how_to_restore(name, directory)}") from err
+    if not isinstance(card, dict):
+        raise CheckpointError(f"model card {card_path}: expected a JSON object {{\"name\": …, \"sha256\": …}}; "
+                              f"got a JSON {type(card).__name__}. {_how_to_restore(name, directory)}")
+    return card
+
+
+def _is_shipped(directory):
+    return Path(directory).resolve() == CHECKPOINTS.resolve()
+
+
+def _how_to_restore(name, directory):
+    if _is_shipped(directory):
+        return (f"Restore the shipped files with `git checkout data/checkpoints/{name}.*`, "
+                f"or retrain them with `python -m utils.train {name}`.")
+    return f"Delete {name}.safetensors and {name}.json in {directory} to retrain, or copy intact ones there."
 
 
 def load_checkpoint(model, name, directory=CHECKPOINTS):
-    """Load NAME.safetensors into `model` after checking its sha256 against the card; return the card."""
+    """Load NAME.safetensors into `model` after checking its sha256 against the card; return the card.
+
+    The file is read once: the bytes whose sha256 is checked are the bytes that are loaded. The
+    sha256 proves that the weights are the ones the card describes (nothing corrupt, truncated or
+    swapped); it does not prove who made them — anyone who can replace the file can replace the
+    card too."""
     weights_path, _ = _paths(name, directory)
     card = read_card(name, directory)
-    if not weights_path.exists():
-        raise CheckpointError(f"the card {name}.json exists but the weights {weights_path} do not")
-    actual = sha256_file(weights_path)
-    if actual != card.get("sha256"):
-        raise CheckpointError(f"{weights_path.name}: sha256 mismatch — the card expects {card.get('sha256')}, "
-                              f"the file has {actual}. The file is corrupt or was replaced; restore it or retrain.")
+    if not isinstance(card.get("sha256"), str):
+        raise CheckpointError(f"the card {name}.json has no sha256 of its weights, so nothing vouches for "
+                              f"{weights_path.name}. {_how_to_restore(name, directory)}")
     try:
-        state = load_file(str(weights_path))
-    except (SafetensorError, OSError) as err:
+        weights = weights_path.read_bytes()
+    except FileNotFoundError:
+        raise CheckpointError(f"the card {name}.json exists but the weights {weights_path} do not. "
+                              f"{_how_to_restore(name, directory)}") from None
+    except IsADirectoryError:
+        raise CheckpointError(f"{weights_path} is a directory, not a safetensors file. "
+                              f"{_how_to_restore(name, directory)}") from None
+    actual = hashlib.sha256(weights).hexdigest()
+    if actual != card["sha256"]:
+        raise CheckpointError(f"{weights_path.name}: sha256 mismatch — the card expects {card['sha256']}, "
+                              f"the file has {actual}. The file is corrupt or was replaced. {_how_to_restore(name, directory)}")
+    try:
+        state = load(weights)
+    except (SafetensorError, OSError, ValueError) as err:
         raise CheckpointError(f"{weights_path.name} is not a readable safetensors file ({err})") from err
     device = next(model.parameters()).device
     try:
@@ -105,15 +141,17 @@ def load_checkpoint(model, name, directory=CHECKPOINTS):
     return card
 
 
-def load_or_train(model, name, train, directory=CHECKPOINTS):
-    """Load the checkpoint NAME if it exists and is intact; otherwise call train(model) → card
-    (recipe, seed, steps, metrics), time it, save the checkpoint, and return the card."""
+def load_or_train(model, name, train, directory):
+    """Load the checkpoint NAME from `directory` if it is there; otherwise call train(model) → card
+    (recipe, seed, steps, metrics), time it, save the checkpoint there, and return the card.
+
+    A checkpoint that is there but fails its check is an error, never trained over. The shipped
+    folder data/checkpoints/ is never written to here: only `python -m utils.train NAME` does that."""
     weights_path, card_path = _paths(name, directory)
-    if weights_path.exists() and card_path.exists():
-        try:
-            return load_checkpoint(model, name, directory)
-        except CheckpointError as err:
-            warnings.warn(f"not using checkpoint {name!r}: {err} — training from scratch instead", stacklevel=2)
+    if weights_path.exists() or card_path.exists():
+        return load_checkpoint(model, name, directory)
+    if _is_shipped(directory):
+        raise CheckpointError(f"the shipped checkpoint {name} is missing from {directory}. {_how_to_restore(name, directory)}")
     return train_and_save(model, name, train, directory)
 
 

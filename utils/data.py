@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from torchvision.transforms import v2
 
-from utils.video import check_image, read_video, resize
+from utils.video import check_image, resize
+from utils.videofile import read_video
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -193,7 +194,7 @@ def clip_path(name):
 
 
 def load_clip(name, start=0, end=None, step=1, size=None, crop=None):
-    """A real clip as (video (T, 3, H, W), fps); arguments as for utils.video.read_video."""
+    """A real clip as (video (T, 3, H, W), fps); arguments as for utils.videofile.read_video."""
     return read_video(clip_path(name), start=start, end=end, step=step, size=size, crop=crop)
 
 

@@ -13,7 +13,8 @@ import numpy as np
 import torch
 from torchvision.utils import draw_bounding_boxes, flow_to_image, make_grid
 
-from utils.video import check_video, resize, to_uint8, write_video
+from utils.video import check_count, check_video, resize, to_uint8
+from utils.videofile import write_video
 
 
 def _shrink(video, max_frames, max_side):
@@ -28,6 +29,8 @@ def _shrink(video, max_frames, max_side):
 
 def video_html(video, fps=8, title=None, width=None, max_frames=96, max_side=320):
     """An HTML snippet that plays `video`: an H.264 MP4 in a <video> tag, or a GIF if encoding fails."""
+    if width is not None:
+        check_count(width, "width", meaning="the width in pixels")
     video = _shrink(video, max_frames, max_side)
     native_width = video.shape[-1]
     width = width or (3 * native_width if native_width <= 96 else native_width)  # enlarge tiny videos

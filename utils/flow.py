@@ -19,7 +19,18 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from utils.video import check_video, to_gray
+from utils.video import check_image, check_video, to_gray
+
+
+MAX_PIXELS = 1920 * 1088   # per frame; beyond Full HD the estimators take minutes on a CPU
+
+
+def _check_size(frames, name):
+    height, width = frames.shape[-2:]
+    if height * width > MAX_PIXELS:
+        scale = (MAX_PIXELS / (height * width)) ** 0.5
+        raise ValueError(f"{name}: {height}×{width} frames would take the flow estimators minutes; resize them to at "
+                         f"most {MAX_PIXELS:,} pixels first, e.g. video.resize(frames, ({int(height * scale)}, {int(width * scale)}))")
 
 
 def _pairs(frame0, frame1):
@@ -29,7 +40,8 @@ def _pairs(frame0, frame1):
     for name, frame in (("frame0", frame0), ("frame1", frame1)):
         if not batched and isinstance(frame, torch.Tensor) and frame.ndim == 3:
             frame = frame[None]  # one frame (C, H, W): a batch of one
-        pair.append(to_gray(check_video(frame, name)).float())
+        pair.append(to_gray(check_video(frame, name)))
+        _check_size(frame, name)
     if pair[0].shape != pair[1].shape:
         raise ValueError(f"frame0 and frame1 must have the same shape; got {tuple(frame0.shape)} and {tuple(frame1.shape)}")
     return pair[0], pair[1], batched
@@ -38,11 +50,17 @@ def _pairs(frame0, frame1):
 def backward_warp(image, flow):
     """Sample `image` at x + flow(x) with bilinear interpolation: image (N, C, H, W) or (C, H, W),
     flow (N, 2, H, W) or (2, H, W) in pixels. Points outside take the nearest border value."""
-    batched = image.ndim == 4
+    batched = isinstance(image, torch.Tensor) and image.ndim == 4
+    check_video(image, "image") if batched else check_image(image, "image")
+    if not isinstance(flow, torch.Tensor) or not flow.is_floating_point() or flow.ndim != image.ndim:
+        raise ValueError(f"flow: expected a float tensor (N, 2, H, W) or (2, H, W) in pixels, like the image; got "
+                         f"{tuple(flow.shape) if isinstance(flow, torch.Tensor) else type(flow).__name__}")
     image, flow = (image, flow) if batched else (image[None], flow[None])
     if flow.shape[1] != 2 or flow.shape[-2:] != image.shape[-2:] or flow.shape[0] != image.shape[0]:
         raise ValueError(f"flow must be (N, 2, H, W) matching image (N, C, H, W) = {tuple(image.shape)}; "
                          f"got {tuple(flow.shape)}")
+    if not torch.isfinite(flow).all():
+        raise ValueError(f"flow: expected finite displacements; got {int((~torch.isfinite(flow)).sum())} NaN or Inf values")
     height, width = image.shape[-2:]
     ys, xs = torch.meshgrid(torch.arange(height, device=image.device, dtype=flow.dtype),
                             torch.arange(width, device=image.device, dtype=flow.dtype), indexing="ij")
@@ -197,6 +215,10 @@ def midframes(frame0, frame1, method="blend"):
 
     method: "repeat" (hold frame0), "blend" (average), or a key of FLOW_METHODS (motion-compensated).
     """
+    check_video(frame0, "frame0")
+    check_video(frame1, "frame1")
+    if frame0.shape != frame1.shape:
+        raise ValueError(f"frame0 and frame1 must have the same shape; got {tuple(frame0.shape)} and {tuple(frame1.shape)}")
     if method == "repeat":
         return frame0.clone()
     if method == "blend":

@@ -19,21 +19,19 @@ from einops import rearrange
 from skimage.metrics import structural_similarity
 
 from utils.flow import warp_difference
-from utils.video import check_video
+from utils.video import check_clips, check_video
 
 PSNR_CAP = 100.0  # dB for identical frames, where 10·log10(1/0) would be infinite
 
 
 def _frames(pred, target):
     """Validate and flatten both inputs to frames (N, C, H, W)."""
-    if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
-        raise TypeError(f"expected two tensors; got {type(pred).__name__} and {type(target).__name__}")
+    check_clips(pred, "pred")
+    check_clips(target, "target")
     if pred.shape != target.shape:
-        raise ValueError(f"pred and target must have the same shape; got {tuple(pred.shape)} and {tuple(target.shape)}")
+        raise ValueError(f"pred and target: expected the same shape; got {tuple(pred.shape)} and {tuple(target.shape)}")
     if pred.ndim == 5:
         pred, target = (rearrange(x, "b t c h w -> (b t) c h w") for x in (pred, target))
-    check_video(pred, "pred")
-    check_video(target, "target")
     return pred.detach().float().cpu(), target.detach().float().cpu()
 
 

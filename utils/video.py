@@ -1,22 +1,18 @@
-"""Videos as tensors, and video files through PyAV.
+"""Videos as tensors: the course convention, its checks, and conversions.
 
 The course convention: a video is a float tensor of shape (T, C, H, W) with values in [0, 1]
 (C = 1 or 3); a batch of videos is (B, T, C, H, W). Every public function that takes a video
 checks this first and says what it expected and what it got.
 """
-from fractions import Fraction
-from pathlib import Path
+import math
+import numbers
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from einops import rearrange
 
-EXPECTED = "a float tensor of shape (T, C, H, W) with C in {1, 3} and values in [0, 1]"
-
-
-class VideoFileError(ValueError):
-    """A video file that exists but cannot be used: empty, corrupt, not a video, no frames."""
+EXPECTED = "a float32 tensor of shape (T, C, H, W) with C in {1, 3} and values in [0, 1]"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -28,6 +24,11 @@ def _describe(x):
     if isinstance(x, np.ndarray):
         return f"a NumPy array of shape {x.shape} and dtype {x.dtype}"
     return f"a {type(x).__name__}"
+
+
+def _mixed_precision(x):
+    """Half-precision activations inside torch.autocast (training on CUDA) are expected, not an error."""
+    return x.dtype in (torch.bfloat16, torch.float16) and torch.is_autocast_enabled(x.device.type)
 
 
 def check_video(video, name="video"):
@@ -44,8 +45,9 @@ def check_video(video, name="video"):
     if video.shape[1] not in (1, 3):
         hint = " Channels last? Use rearrange(video, 't h w c -> t c h w')." if video.shape[-1] in (1, 3) else ""
         raise ValueError(f"{name}: expected {EXPECTED}; got {_describe(video)} (C = {video.shape[1]}).{hint}")
-    if not video.is_floating_point():
-        hint = " uint8 frames? Use video.float() / 255." if video.dtype == torch.uint8 else ""
+    if video.dtype != torch.float32 and not _mixed_precision(video):
+        hint = {torch.uint8: " uint8 frames? Use video.float() / 255."}.get(
+            video.dtype, " Convert it with video.float()." if video.is_floating_point() else "")
         raise TypeError(f"{name}: expected {EXPECTED}; got {_describe(video)}.{hint}")
     if video.numel() == 0:
         raise ValueError(f"{name}: expected {EXPECTED}; got an empty tensor of shape {tuple(video.shape)}.")
@@ -65,12 +67,53 @@ def check_batch(batch, name="batch"):
     return batch
 
 
+def check_frames(frames, name="first_frames", channels=1, size=(64, 64)):
+    """A batch of still frames (B, C, H, W) for a model: float32 in [0, 1], C = `channels`, (H, W) = `size`."""
+    if not isinstance(frames, torch.Tensor) or frames.ndim != 4:
+        hint = " One frame (C, H, W)? Add a batch axis: frame[None]." if isinstance(frames, torch.Tensor) and frames.ndim == 3 else ""
+        raise ValueError(f"{name}: expected a batch of frames (B, {channels}, {size[0]}, {size[1]}); got {_describe(frames)}.{hint}")
+    check_video(frames, name)
+    if tuple(frames.shape[1:]) != (channels, *size):
+        raise ValueError(f"{name}: expected frames of shape (B, {channels}, {size[0]}, {size[1]}); got {tuple(frames.shape)}")
+    return frames
+
+
+def check_clips(video, name="video"):
+    """One video (T, C, H, W) or a batch (B, T, C, H, W), by the convention."""
+    return check_batch(video, name) if isinstance(video, torch.Tensor) and video.ndim == 5 else check_video(video, name)
+
+
 def check_image(image, name="image"):
     """A still image (C, H, W), float in [0, 1]."""
     if not isinstance(image, torch.Tensor) or image.ndim != 3:
         raise ValueError(f"{name}: expected an image tensor of shape (C, H, W), float in [0, 1]; got {_describe(image)}.")
     check_video(image[None], name)
     return image
+
+
+def check_count(value, name, minimum=1, meaning="a count"):
+    """A whole number ≥ minimum (a bool is not one), or a clear error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name}: expected {meaning}, a whole number ≥ {minimum}; got {value!r}")
+    return int(value)
+
+
+def check_positive(value, name, meaning="a number"):
+    """A finite number > 0 (a bool is not one), or a clear error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name}: expected {meaning}, a finite number > 0; got {value!r}")
+    return value
+
+
+def _size(size, name):
+    """(H, W) as two positive whole numbers, or a clear error."""
+    try:
+        height, width = size
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected (height, width); got {size!r}") from None
+    if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0 for n in (height, width)):
+        raise ValueError(f"{name}: expected (height, width) as positive whole numbers of pixels; got {size!r}")
+    return int(height), int(width)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -85,6 +128,8 @@ def from_numpy(frames):
         raise ValueError(f"expected uint8 frames of shape (T, H, W, C) or (T, H, W); got {_describe(frames)}")
     if frames.dtype != np.uint8:
         raise TypeError(f"expected uint8 frames (0..255); got {_describe(frames)}")
+    if frames.size == 0:
+        raise ValueError(f"expected at least one frame of at least 1×1 pixel; got {_describe(frames)}")
     return rearrange(torch.from_numpy(frames.copy()), "t h w c -> t c h w").float() / 255
 
 
@@ -100,14 +145,14 @@ def to_uint8(video):
 def resize(video, size):
     """Resize every frame to `size` = (H, W) with antialiasing, so downscaling does not alias."""
     check_video(video)
-    out = F.interpolate(video.float(), size=tuple(size), mode="bilinear", antialias=True, align_corners=False)
+    out = F.interpolate(video, size=_size(size, "size"), mode="bilinear", antialias=True, align_corners=False)
     return out.clamp(0, 1)
 
 
 def center_crop(video, size):
     """Crop the central (H, W) region of every frame."""
     check_video(video)
-    height, width = size
+    height, width = _size(size, "size")
     top, left = (video.shape[2] - height) // 2, (video.shape[3] - width) // 2
     if top < 0 or left < 0:
         raise ValueError(f"crop {size} is larger than the frames {tuple(video.shape[2:])}")
@@ -130,9 +175,12 @@ def resample_fps(video, fps_in, fps_out):
     index floor(i · fps_in / fps_out). The output covers the same duration: floor(T · fps_out / fps_in) frames.
     """
     check_video(video)
-    if fps_in <= 0 or fps_out <= 0:
-        raise ValueError(f"frame rates must be positive; got fps_in={fps_in}, fps_out={fps_out}")
+    check_positive(fps_in, "fps_in", "a frame rate")
+    check_positive(fps_out, "fps_out", "a frame rate")
     count = int(len(video) * fps_out / fps_in + 1e-9)
+    if count == 0:
+        raise ValueError(f"expected a clip that lasts at least one frame at {fps_out:g} fps ({1 / fps_out:.3g} s); "
+                         f"got {len(video)} frames at {fps_in:g} fps ({len(video) / fps_in:.3g} s): nothing would be left")
     index = (torch.arange(count, dtype=torch.float64) * (fps_in / fps_out) + 1e-9).floor().long()
     return video[index]
 
@@ -141,122 +189,3 @@ def frame_differences(video):
     """Mean absolute change between consecutive frames, shape (T − 1,): spikes mark cuts."""
     check_video(video)
     return (video[1:] - video[:-1]).abs().mean(dim=(1, 2, 3))
-
-
-# ---------------------------------------------------------------------------------------------
-# files
-
-def _pyav():
-    """PyAV, imported where files are read or written: the rest of the course runs without it
-    (a GPU machine that only trains needs no video codecs)."""
-    try:
-        import av
-    except ImportError as err:
-        raise ImportError("reading and writing video files needs PyAV (FFmpeg's Python binding): "
-                          "pip install av==18.1.0") from err
-    return av
-
-
-def _open(path):
-    av = _pyav()
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"video file not found: {path}")
-    if path.is_dir():
-        raise VideoFileError(f"expected a video file; got a directory: {path}")
-    if path.stat().st_size == 0:
-        raise VideoFileError(f"video file is empty (0 bytes): {path}")
-    try:
-        container = av.open(str(path))
-    except av.error.FFmpegError as err:
-        raise VideoFileError(f"cannot decode {path}: not a video file FFmpeg can read ({err})") from err
-    if not container.streams.video:
-        container.close()
-        raise VideoFileError(f"{path} has no video stream (streams: {[s.type for s in container.streams]})")
-    return container
-
-
-def video_info(path):
-    """Frame count, frame rate, size, codec and duration of a video file, without decoding it all."""
-    av = _pyav()
-    with _open(path) as container:
-        stream = container.streams.video[0]
-        fps = float(stream.average_rate) if stream.average_rate else None
-        return {
-            "path": str(path),
-            "frames": stream.frames or None,  # some containers do not store it
-            "fps": fps,
-            "width": stream.codec_context.width,
-            "height": stream.codec_context.height,
-            "codec": stream.codec_context.name,
-            "duration_s": float(container.duration / av.time_base) if container.duration else None,
-            "file_bytes": Path(path).stat().st_size,
-        }
-
-
-def read_video(path, start=0, end=None, step=1, size=None, crop=None):
-    """Decode frames [start, end) (every `step`-th) of a video file → (video (T, 3, H, W), fps).
-
-    crop = (top, left, height, width) in source pixels, applied first; size = (H, W), then.
-    Raises FileNotFoundError / VideoFileError for a missing, empty, corrupt or frameless file,
-    and ValueError when the requested range holds no frame.
-    """
-    if start < 0 or step < 1 or (end is not None and end <= start):
-        raise ValueError(f"expected 0 <= start < end and step >= 1; got start={start}, end={end}, step={step}")
-    av = _pyav()
-    frames, index = [], -1
-    container = _open(path)
-    try:
-        stream = container.streams.video[0]
-        fps = float(stream.average_rate) if stream.average_rate else 25.0
-        for index, frame in enumerate(container.decode(stream)):
-            if end is not None and index >= end:
-                break
-            if index < start or (index - start) % step:
-                continue
-            rgb = frame.to_ndarray(format="rgb24")  # (H, W, 3) uint8
-            if crop is not None:
-                top, left, height, width = crop
-                rgb = rgb[top:top + height, left:left + width]
-            tensor = from_numpy(rgb[None])
-            frames.append(resize(tensor, size) if size is not None else tensor)
-    except av.error.FFmpegError as err:
-        raise VideoFileError(f"cannot decode {path}: the file is corrupt or truncated ({err})") from err
-    finally:
-        container.close()
-    if index < 0:
-        raise VideoFileError(f"{path} contains no decodable frame")
-    if not frames:
-        raise ValueError(f"{path} has {index + 1} frames; the range start={start}, end={end} holds none")
-    return torch.cat(frames), fps
-
-
-def write_video(path, video, fps=10, quality=18):
-    """Write a course video to .mp4 (H.264, plays in browsers) or .gif. Returns the path.
-
-    quality is x264's CRF: 0 is lossless, 18 looks lossless, 28 is small. GIF stores frame delays
-    in 1/100 s, so a GIF's frame rate is approximate (12 fps plays at 12.5).
-    """
-    path = Path(path)
-    frames = to_uint8(video)
-    if path.suffix.lower() == ".gif":
-        from PIL import Image
-
-        images = [Image.fromarray(f) for f in frames]
-        images[0].save(path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
-        return path
-    if path.suffix.lower() != ".mp4":
-        raise ValueError(f"expected a path ending in .mp4 or .gif; got {path.name}")
-    # yuv420p halves the chroma resolution, so H.264 needs even sizes: pad by edge replication.
-    height, width = frames.shape[1:3]
-    frames = np.pad(frames, ((0, 0), (0, height % 2), (0, width % 2), (0, 0)), mode="edge")
-    av = _pyav()
-    with av.open(str(path), "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
-        stream.width, stream.height = frames.shape[2], frames.shape[1]
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(quality), "preset": "fast"}
-        for frame in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-        container.mux(stream.encode())
-    return path

@@ -7,6 +7,7 @@ The checkers themselves live beside this module, one file per lesson (`lesson01.
 `check_*` takes the student's function, prints a ✅ line when every case passes, and raises
 ExerciseFailed otherwise.
 """
+import math
 import traceback
 
 import numpy as np
@@ -22,20 +23,46 @@ class ExerciseFailed(AssertionError):
 
 
 def describe(x):
-    """A short description of a value for a report: type, shape, dtype, range."""
+    """A short description of a value for a report: type, shape, dtype, range, and any NaN or Inf.
+    Never raises: whatever a student's function returns can be described."""
+    try:
+        return _describe(x)
+    except Exception:  # a tensor on an exotic device or layout, an object whose repr fails
+        return f"a {type(x).__name__}"
+
+
+def _describe(x):
     if isinstance(x, torch.Tensor):
-        if x.numel() and (x.is_floating_point() or x.dtype in (torch.uint8, torch.int64)):
-            finite = x[torch.isfinite(x)] if x.is_floating_point() else x
-            low, high = finite.min().item() + 0.0, finite.max().item() + 0.0  # + 0.0 turns -0 into 0
-            span = f", values in [{low:.4g}, {high:.4g}]" if finite.numel() else ", no finite values"
-        else:
-            span = ""
-        return f"tensor of shape {tuple(x.shape)}, {x.dtype}{span}"
+        text = f"tensor of shape {tuple(x.shape)}, {x.dtype}"
+        if x.numel() == 0 or x.dtype == torch.bool or x.is_complex():
+            return text
+        values = x.detach().cpu()
+        if not values.is_floating_point():
+            return text + f", values in [{values.min().item()}, {values.max().item()}]"
+        finite = values[torch.isfinite(values)]
+        span = (f", values in [{finite.min().item() + 0.0:.4g}, {finite.max().item() + 0.0:.4g}]"  # + 0.0: -0 → 0
+                if finite.numel() else ", no finite values")
+        return text + span + non_finite(values)
     if isinstance(x, np.ndarray):
-        return f"NumPy array of shape {x.shape}, {x.dtype}"
+        return f"NumPy array of shape {x.shape}, {x.dtype} (expected a torch.Tensor: torch.from_numpy turns one into the other)"
     if isinstance(x, float):
         return f"{x:.6g}"
+    if isinstance(x, (tuple, list)):
+        inner = ", ".join(describe(item) for item in x[:4]) + (", …" if len(x) > 4 else "")
+        return f"{type(x).__name__} of {len(x)}: ({inner})"
     return f"{type(x).__name__} {x!r}"[:120]
+
+
+def non_finite(values):
+    """' (3 NaN, 1 Inf)' for a float tensor that holds any, else ''."""
+    if not values.is_floating_point():
+        return ""
+    counts = [(int(values.isnan().sum()), "NaN"), (int(values.isinf().sum()), "Inf")]
+    found = ", ".join(f"{n} {name}" for n, name in counts if n)
+    return f" ({found})" if found else ""
+
+
+NAN_HINT = "NaN or Inf usually comes from log(0), a division by 0, or exp of a large number"
 
 
 def compare_tensors(got, expected, atol=1e-5, rtol=1e-4):
@@ -47,6 +74,8 @@ def compare_tensors(got, expected, atol=1e-5, rtol=1e-4):
     if got.dtype != expected.dtype:
         return f"expected dtype {expected.dtype}, got {got.dtype}"
     got_, expected_ = got.detach().double().cpu(), expected.detach().double().cpu()
+    if non_finite(got_) and not non_finite(expected_):
+        return f"your result holds{non_finite(got_)} values where every expected value is finite: {NAN_HINT}"
     error = (got_ - expected_).abs()
     bad = ~(error <= atol + rtol * expected_.abs())
     if bad.any():
@@ -61,7 +90,9 @@ def compare_numbers(got, expected, atol=1e-4):
         value = float(got)
     except (TypeError, ValueError):
         return f"expected a number, got a {describe(got)}"
-    if not abs(value - expected) <= atol:  # also false for NaN
+    if not math.isfinite(value) and math.isfinite(expected):
+        return f"expected {expected:.6g}, got {value}: {NAN_HINT}"
+    if not abs(value - expected) <= atol:
         return f"expected {expected:.6g}, got {value:.6g}"
     return None
 

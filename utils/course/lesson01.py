@@ -24,7 +24,7 @@ def check_resample_fps(student_fn):
     clip = torch.linspace(0, 1, 12).view(12, 1, 1, 1).expand(12, 1, 2, 2).contiguous()  # frame t has value t/11
     cases = [("30 → 10 fps keeps every third frame", (clip, 30, 10), video.resample_fps(clip, 30, 10)),
              ("10 → 30 fps shows every frame three times", (clip[:4], 10, 30), video.resample_fps(clip[:4], 10, 30)),
-             ("25 → 10 fps: frames floor(i · 2.5) = 0, 2, 5, 7, 10", (clip, 25, 10), video.resample_fps(clip, 25, 10)),
+             ("25 → 10 fps: 12 frames last 0.48 s, so 4 frames at 10 fps: floor(i · 2.5) = 0, 2, 5, 7", (clip, 25, 10), video.resample_fps(clip, 25, 10)),
              ("same rate: the video unchanged", (clip, 24, 24), clip)]
     run_cases("resample_fps", student_fn, cases)
 

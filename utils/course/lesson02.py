@@ -28,7 +28,24 @@ def check_lucas_kanade_step(student_fn):
     cases = [("identical frames: zero flow", (texture, texture, 9), flow.lucas_kanade_step(texture, texture, 9)),
              ("a texture moved by (0.6, -0.3) pixels", (texture, moved, 9), flow.lucas_kanade_step(texture, moved, 9)),
              ("two unrelated textures, window 5", (texture, other, 5), flow.lucas_kanade_step(texture, other, 5))]
-    run_cases("lucas_kanade_step", student_fn, cases, compare=lambda g, e: compare_tensors(g, e, atol=1e-3, rtol=1e-2))
+    run_cases("lucas_kanade_step", student_fn, cases, compare=_compare_flow)
+
+
+def _compare_flow(got, expected):
+    """compare_tensors for a flow, naming the usual mistakes when it differs."""
+    close = lambda candidate: compare_tensors(candidate, expected, atol=1e-3, rtol=1e-2) is None
+    problem = compare_tensors(got, expected, atol=1e-3, rtol=1e-2)
+    if problem is None or not isinstance(got, torch.Tensor) or got.shape != expected.shape or got.dtype != expected.dtype:
+        return problem
+    if not torch.isfinite(got).all():
+        return (problem + "\nhint: where the texture is flat the 2×2 system is singular (determinant 0): "
+                          "add the ridge to both diagonal entries, A = [[Σ Ix² + ridge, Σ IxIy], [Σ IxIy, Σ Iy² + ridge]]")
+    if close(-got):
+        return problem + "\nhint: the flow has the wrong sign: the system is A (u, v) = −(Σ Ix·It, Σ Iy·It)"
+    if close(got.flip(1)):
+        return problem + "\nhint: u and v are swapped: channel 0 is u (horizontal, along x), channel 1 is v (vertical)"
+    return (problem + "\nhint: check the sign of It (frame1 − frame0), the window sums (a mean over the window), "
+                      "the ridge on the diagonal, and the (u, v) order")
 
 
 def check_psnr(student_fn):

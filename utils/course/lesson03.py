@@ -1,4 +1,7 @@
 """Exercise checkers of lesson 03 (Image-to-video methods): see utils.course.checker for how they report."""
+from collections import Counter
+from typing import NamedTuple
+
 import torch
 
 from utils import data
@@ -49,51 +52,87 @@ def check_discriminator_loss(student_fn):
 ARTICLE_GAN_SNIPPET = data.DATA / "article_gan_snippet.txt"
 
 
+class Bug(NamedTuple):
+    what: str           # what is wrong, shown once it is found
+    lines: set          # the lines that show it: naming any one of them finds it
+    where: str          # the part of the code it hides in, for the "still hidden" hint
+    words: tuple        # a reason that says why mentions one of these (lower case)
+
+
+UNDEFINED = ("defin", "never", "missing", "nameerror", "declared", "not set", "doesn't exist", "does not exist")
+MOST_INNOCENT_LINES = 3   # more than this, and the answer is flagging lines at random
+
+
 def _article_bugs():
-    """The bugs of the article's GAN code: (what is wrong, the lines that show it)."""
+    """The bugs of the article's GAN code."""
     lines = ARTICLE_GAN_SNIPPET.read_text().splitlines()
 
-    def where(*patterns, within=None):
+    def lines_with(*patterns, within=None):
         first, last = within or (1, len(lines))
         return {n for n, line in enumerate(lines, start=1) if first <= n <= last and any(p in line for p in patterns)}
 
-    generator_start = min(where("class Generator"))
-    generator_end = min(where("class Discriminator")) - 1
+    generator_start = min(lines_with("class Generator"))
+    generator_end = min(lines_with("class Discriminator")) - 1
     return [
-        ("cv2 and mermaid are imported but never used, and mermaid is a diagram tool, not a Python package", where("import cv2", "import mermaid")),
-        ("the dataset is downloaded at run time (torchvision's MNIST with download=True); the course works offline",
-         where("download=True")),
-        ("the 'generator' is a stack of strided convolutions: it shrinks an image to a 1×1 map instead of growing "
-         "a noise vector into an image (transposed convolutions do that)", where("nn.Conv2d", "class Generator", within=(generator_start, generator_end))),
-        ("the last 4×4 convolution of the discriminator does not fit MNIST's 3×3 map (28 → 14 → 7 → 3), and its "
-         "(B, 1, 1, 1) output does not match the (B, 1) labels of BCELoss", where("nn.Conv2d(256, 1, 4, 1, 0)", within=(generator_end + 1, len(lines))) | where("nn.BCELoss()")),
-        ("num_epochs is never defined", where("num_epochs")),
-        ("noise() is never defined", where("noise()")),
-        (".cuda() everywhere: the code cannot run without an NVIDIA GPU (use a `device` variable)", where(".cuda()")),
+        Bug("cv2 and mermaid are imported but never used, and mermaid is a diagram tool, not a Python package",
+            lines_with("import cv2", "import mermaid"), "the imports",
+            ("unused", "not used", "never used", "not a python", "not a package", "diagram", "no such", "exist", "not needed",
+             "unnecessary", "pip")),
+        Bug("the dataset is downloaded at run time (torchvision's MNIST with download=True); the course works offline",
+            lines_with("download=True"), "the data loading", ("download", "offline", "internet", "network", "online")),
+        Bug("the 'generator' is a stack of strided convolutions: it shrinks an image to a 1×1 map instead of growing "
+            "a noise vector into an image (transposed convolutions do that)",
+            lines_with("nn.Conv2d", "class Generator", within=(generator_start, generator_end)), "the generator",
+            ("transpose", "shrink", "downsampl", "upsampl", "noise", "stride", "1×1", "1x1", "grow", "smaller", "image")),
+        Bug("the last 4×4 convolution of the discriminator does not fit MNIST's 3×3 map (28 → 14 → 7 → 3), and its "
+            "(B, 1, 1, 1) output does not match the (B, 1) labels of BCELoss",
+            lines_with("nn.Conv2d(256, 1, 4, 1, 0)", within=(generator_end + 1, len(lines))) | lines_with("nn.BCELoss()"),
+            "the discriminator and its loss",
+            ("3×3", "3x3", "4×4", "4x4", "kernel", "size", "shape", "label", "match", "dimension", "too small", "too large")),
+        Bug("num_epochs is never defined", lines_with("num_epochs"), "the training loop", UNDEFINED),
+        Bug("noise() is never defined", lines_with("noise()"), "the training loop", UNDEFINED),
+        Bug(".cuda() everywhere: the code cannot run without an NVIDIA GPU (use a `device` variable)",
+            lines_with(".cuda()"), "the training loop", ("gpu", "cuda", "nvidia", "device", "cpu")),
     ]
 
 
 def check_bug_hunt(bugs):
-    """bugs: {line number: "why it is a bug"} for data/article_gan_snippet.txt."""
+    """bugs: {line number: "why it is a bug"} for data/article_gan_snippet.txt. A bug counts as found
+    when one of its lines is named with a reason that says why; the hints name where the others
+    hide, not their lines."""
     title = "bug hunt"
     if not isinstance(bugs, dict) or not bugs:
         raise ExerciseFailed(f"{title}: expected a dict {{line number: 'why it is a bug'}} with at least one entry, got {describe(bugs)}")
     lines = ARTICLE_GAN_SNIPPET.read_text().splitlines()
     for line, why in bugs.items():
-        if not isinstance(line, int) or not 1 <= line <= len(lines):
+        if not isinstance(line, int) or isinstance(line, bool) or not 1 <= line <= len(lines):
             raise ExerciseFailed(f"{title}: the keys are line numbers 1..{len(lines)}; got {line!r}")
         if not isinstance(why, str) or len(why.strip()) < 5:
             raise ExerciseFailed(f"{title}: line {line}: say in a few words why it is a bug (got {why!r})")
-    found, missing = [], []
-    for what, where in _article_bugs():
-        (found if where & set(bugs) else missing).append((what, min(where)))
-    innocent = sorted(set(bugs) - set().union(*(where for _, where in _article_bugs())))
-    report = [f"{title}: you found {len(found)} of {len(found) + len(missing)} bugs"]
+    known = _article_bugs()
+    innocent = sorted(set(bugs) - set().union(*(bug.lines for bug in known)))
+    if len(innocent) > MOST_INNOCENT_LINES:
+        shown = ", ".join(map(str, innocent[:8])) + (", …" if len(innocent) > 8 else "")
+        raise ExerciseFailed(f"{title}: {len(innocent)} of the lines you named look fine to us (lines {shown}): "
+                             "name the bugs, not every line you are unsure of")
+    found, unexplained, missing = [], [], []
+    for bug in known:
+        named = sorted(bug.lines & set(bugs))
+        if not named:
+            missing.append(bug)
+        elif any(word in bugs[n].lower() for n in named for word in bug.words):
+            found.append(bug)
+        else:
+            unexplained.append((named[0], bugs[named[0]]))
+    report = [f"{title}: you found {len(found)} of {len(known)} bugs"]
     if innocent:
         report.append("these lines look fine to us: " + ", ".join(f"{n} ({lines[n - 1].strip()[:40]})" for n in innocent))
+    report += [f"line {n} is a bug, but your reason ({why!r}) does not say what goes wrong there" for n, why in unexplained]
     if missing:
-        report += [f"still hidden: a bug at or after line {line}" for _, line in missing]
+        hiding = Counter(bug.where for bug in missing)
+        report.append(f"still hidden: {len(missing)} — " + ", ".join(f"{count} in {where}" for where, count in hiding.items()))
+    if unexplained or missing:
         raise ExerciseFailed("\n".join(report))
     print(f"✅ {report[0]}:")
-    for what, _ in found:
-        print(f"   • {what}")
+    for bug in found:
+        print(f"   • {bug.what}")

@@ -8,57 +8,70 @@ from utils.models.videogpt import causal_mask
 from utils.models.vqvae import vector_quantize
 
 
+QUANTIZE_PARTS = ("z_q", "tokens", "loss", "gradient of Σ w·z_q at z_e", "gradient of the loss at z_e",
+                  "gradient of the loss at the codebook")
+QUANTIZE_HINTS = {
+    "gradient of Σ w·z_q at z_e": "z_q must pass the gradient straight through to z_e: z_q = z_e + (e − z_e).detach()",
+    "gradient of the loss at z_e": "only the commitment term β · ‖z_e − sg[e]‖² may reach z_e, with β = 0.25: "
+                                   "detach the codebook side there (e.detach())",
+    "gradient of the loss at the codebook": "only the codebook term ‖sg[z_e] − e‖² may reach the codebook, with weight 1 "
+                                            "(β belongs to the commitment term): detach z_e there (z_e.detach())",
+}
+
+
 def _compare_quantized(got, expected):
-    """For vector_quantize run through _with_gradient: (z_q, tokens, loss, gradient of z_e)."""
-    if not isinstance(got, (tuple, list)) or len(got) != 4:
+    """For vector_quantize run through _with_gradients: the results and the three gradients."""
+    if not isinstance(got, (tuple, list)) or len(got) != len(QUANTIZE_PARTS):
         return f"expected three results (z_q, tokens, loss), got a {describe(got)}"
-    for name, g, e in zip(("z_q", "tokens", "loss"), got[:3], expected[:3]):
+    for name, g, e in zip(QUANTIZE_PARTS, got, expected):
+        if g is None:
+            return f"{name}: none arrived. {QUANTIZE_HINTS.get(name, '')}".strip()
         problem = compare_tensors(g, e) if isinstance(g, torch.Tensor) else f"expected a tensor, got a {describe(g)}"
         if problem:
-            return f"{name}: {problem}"
-    if got[3] is None:
-        return ("no gradient reached z_e: argmin and indexing have none. Use the straight-through estimator, "
-                "z_q = z_e + (e - z_e).detach()")
-    problem = compare_tensors(got[3], expected[3])
-    return f"the gradient of z_e should be the gradient of z_q, copied straight through: {problem}" if problem else None
+            return f"{name}: {problem}" + (f"\nhint: {QUANTIZE_HINTS[name]}" if name in QUANTIZE_HINTS else "")
+    return None
 
 
-def _with_gradient(student_fn):
-    """Run vector_quantize, then backpropagate Σ weights ⊙ z_q to see what reaches z_e."""
+def _gradient(output, wrt):
+    """The gradient of `output` at each tensor of `wrt`, or None where none flows."""
+    if not (isinstance(output, torch.Tensor) and output.requires_grad and output.numel() == 1):
+        return [None] * len(wrt)
+    return list(torch.autograd.grad(output, wrt, allow_unused=True, retain_graph=True))
+
+
+def _with_gradients(vector_quantize):
+    """Run a vector_quantize, then measure what reaches z_e and the codebook: the gradient of
+    Σ weights ⊙ z_q (the straight-through path) and the gradient of the loss."""
     def run(z_e, codebook, weights):
-        z_e = z_e.clone().requires_grad_(True)
-        result = student_fn(z_e, codebook)
+        z_e, codebook = z_e.clone().requires_grad_(True), codebook.clone().requires_grad_(True)
+        result = vector_quantize(z_e, codebook)
         if not isinstance(result, (tuple, list)) or len(result) != 3 or not isinstance(result[0], torch.Tensor):
             return result
         z_q, tokens, loss = result
-        gradient = None
-        if z_q.requires_grad:
-            (z_q * weights).sum().backward()
-            gradient = z_e.grad
-        return z_q.detach(), tokens, loss.detach() if isinstance(loss, torch.Tensor) else loss, gradient
-    run.__name__ = getattr(student_fn, "__name__", "vector_quantize")
-    return run if callable(student_fn) else student_fn
+        through = _gradient((z_q * weights).sum(), [z_e])[0] if z_q.shape == weights.shape else None
+        at_z_e, at_codebook = _gradient(loss, [z_e, codebook])
+        detached = [x.detach() if isinstance(x, torch.Tensor) else x for x in (z_q, tokens, loss)]
+        return (*detached, through, at_z_e, at_codebook)
+    return run
 
 
 def check_vector_quantize(student_fn):
     """vector_quantize(z_e (N, D), codebook (K, D)) → z_q with the straight-through gradient,
-    tokens (N,), codebook + 0.25 × commitment loss."""
+    tokens (N,), and the loss ‖sg[z_e] − e‖² + 0.25 · ‖z_e − sg[e]‖² (means): its values and
+    where its gradients go."""
     codebook = torch.randn(5, 3, generator=rng(20))
     z_e = torch.randn(6, 3, generator=rng(21))
     weights = torch.randn(6, 3, generator=rng(22))
     on_codes = codebook[[4, 0, 2]]
-
-    def expected(z):
-        z = z.clone().requires_grad_(True)
-        z_q, tokens, loss = vector_quantize(z, codebook)
-        (z_q * weights[:len(z)]).sum().backward()
-        return z_q.detach(), tokens, loss.detach(), z.grad
-
-    cases = [("6 random vectors, a codebook of 5", (z_e, codebook, weights), expected(z_e)),
+    expected = lambda z, w: _with_gradients(vector_quantize)(z, codebook, w)
+    cases = [("6 random vectors, a codebook of 5", (z_e, codebook, weights), expected(z_e, weights)),
              ("vectors that are codebook entries 4, 0, 2: tokens [4, 0, 2], loss 0", (on_codes, codebook, weights[:3]),
-              expected(on_codes)),
-             ("vectors far from every code: the loss is large", (z_e * 10, codebook, weights), expected(z_e * 10))]
-    run_cases("vector_quantize", _with_gradient(student_fn), cases, compare=_compare_quantized)
+              expected(on_codes, weights[:3])),
+             ("vectors far from every code: the loss is large", (z_e * 10, codebook, weights), expected(z_e * 10, weights))]
+    student = _with_gradients(student_fn) if callable(student_fn) else student_fn
+    if callable(student_fn):
+        student.__name__ = getattr(student_fn, "__name__", "vector_quantize")
+    run_cases("vector_quantize", student, cases, compare=_compare_quantized)
 
 
 def check_reparameterize(student_fn):
@@ -80,8 +93,8 @@ def check_cycle_loss(student_fn):
     darken, keep = lambda x: 0.5 * x, lambda x: x
     cases = [("G and F invert the image: each undoes the other, so the loss is 0", (a, b, invert, invert), cycle_loss(a, b, invert, invert)),
              ("G halves the image, F keeps it: both cycles lose half of their input", (a, b, darken, keep), cycle_loss(a, b, darken, keep)),
-             ("G keeps, F squares: the two directions differ (a → b → a uses F after G, b → a → b G after F)",
-              (a, b, keep, torch.square), cycle_loss(a, b, keep, torch.square))]
+             ("G halves, F squares: a → b → a is F(G(a)) = (a/2)², not G(F(a)) = a²/2, and b → a → b is G(F(b))",
+              (a, b, darken, torch.square), cycle_loss(a, b, darken, torch.square))]
     run_cases("cycle_loss", student_fn, cases, compare=lambda g, e: compare_numbers(g, e.item(), atol=1e-5))
 
 

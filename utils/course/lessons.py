@@ -23,8 +23,16 @@ MARKDOWN_STUB = ["*YOUR ANSWER HERE*"]
 CALLS_CHECKER = re.compile(r"\bchecks\.check_\w+\(")
 
 
+NEAR_MISS = re.compile(r"^\W*(BEGIN|END)\W+SOLUTION\b", re.IGNORECASE)
+
+
+class LessonFileError(ValueError):
+    """A file in lessons/ that the generator must not write through (a symbolic link)."""
+
+
 class SolutionMarkerError(ValueError):
-    """A solution region that is opened and never closed, or closed without being opened."""
+    """A solution region that is opened and never closed, closed without being opened, or marked
+    by a line that is almost, but not exactly, nbgrader's marker."""
 
 
 def strip_solutions(source, stub, where):
@@ -43,6 +51,9 @@ def strip_solutions(source, stub, where):
             if opened_at is None:
                 raise SolutionMarkerError(f"{where}: '{END}' on line {number} closes no open region")
             opened_at = None
+        elif NEAR_MISS.match(marker):
+            raise SolutionMarkerError(f"{where}: line {number} reads {marker!r}, which is not a solution marker: "
+                                      f"write exactly '{BEGIN}' or '{END}', or the solution would reach the students")
         elif opened_at is None:
             out.append(line)
     if opened_at is not None:
@@ -62,7 +73,7 @@ def lesson_from_solution(notebook, name):
                 tags = cell.metadata.setdefault("tags", [])
                 if "raises-exception" not in tags:
                     tags.append("raises-exception")
-        elif cell.cell_type == "markdown":
+        else:  # markdown and raw cells: a solution in prose becomes a prompt
             cell.source, _ = strip_solutions(cell.source, MARKDOWN_STUB, where)
     return lesson
 
@@ -77,6 +88,9 @@ def generate(solutions=SOLUTIONS, lessons=LESSONS, check=False):
     for path in sorted(Path(solutions).glob("*.ipynb")):
         text = render(lesson_from_solution(nbformat.read(path, as_version=4), path.name))
         target = Path(lessons) / path.name
+        if target.is_symlink():
+            raise LessonFileError(f"{target} is a symbolic link (to {target.readlink()}): the generator writes only "
+                                      "plain files in lessons/; remove the link and run it again")
         if not target.exists() or target.read_text() != text:
             stale.append(path.name)
             if not check:

@@ -26,7 +26,7 @@ from utils.data import MovingDigits
 from utils.metrics import mse
 from utils.models.evalnet import BENCHMARK_SEED, benchmark, image_to_video_metrics
 from utils.training import fit
-from utils.video import check_batch
+from utils.video import check_batch, check_count, check_frames
 
 PATCH = 4
 
@@ -69,6 +69,7 @@ class ConvLSTMPredictor(nn.Module):
     def forward(self, context, future):
         """context (B, k, C, H, W) in [0, 1] → the next `future` frames (B, future, C, H, W)."""
         check_batch(context, "context")
+        check_count(future, "future", meaning="the number of frames to predict")
         if context.shape[-1] % PATCH or context.shape[-2] % PATCH:
             raise ValueError(f"context: height and width must be multiples of {PATCH}; got {tuple(context.shape)}")
         k = context.shape[1]
@@ -134,6 +135,8 @@ def evaluate(model, clips=128):
 @torch.no_grad()
 def image_to_video(model, first_frames, frames=16):
     """first_frames (B, 1, 64, 64) → clips (B, frames, 1, 64, 64) that start with them, on the CPU."""
+    check_frames(first_frames)
+    check_count(frames, "frames", minimum=2, meaning="the clip's length (the given frame and more)")
     device = next(model.parameters()).device
     context = first_frames[:, None].to(device)
     return torch.cat([context, model(context, frames - 1)], dim=1).float().cpu()

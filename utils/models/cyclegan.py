@@ -31,6 +31,7 @@ from utils.metrics import psnr, warping_error
 from utils.models.evalnet import benchmark
 from utils.models.pix2pix import UNet
 from utils.training import final_losses, fit_gan
+from utils.video import check_batch, check_clips
 
 CYCLE_WEIGHT = 10.0       # λ_cyc, as the paper
 TEMPORAL_WEIGHT = 10.0    # λ_temp of the temporal variant
@@ -39,12 +40,14 @@ CAMERA_NOISE = 0.08       # standard deviation of style A's per-frame sensor noi
 
 def camera_style(video, generator=None):
     """Style A: the clip with independent noise on every frame, clipped to [0, 1]."""
+    check_clips(video)
     noise = torch.randn(video.shape, generator=generator).to(video.device)
     return (video + CAMERA_NOISE * noise).clamp(0, 1)
 
 
 def ink_style(video):
     """Style B: strokes thickened by a 5×5 maximum, dark ink on light paper."""
+    check_clips(video)
     frames = rearrange(video, "... c h w -> (...) c h w")
     thick = F.max_pool2d(frames, 5, stride=1, padding=2)
     return (1 - 0.85 * thick).reshape(video.shape)
@@ -152,6 +155,8 @@ def train_temporal(gan, **options):
 @torch.no_grad()
 def translate(gan, video, clips_at_once=8):
     """Camera-style video(s) (B, T, 1, 64, 64) → ink style, frame by frame, on the CPU."""
+    if check_batch(video).shape[2:] != (1, 64, 64):
+        raise ValueError(f"video: expected clips of gray 64×64 frames (B, T, 1, 64, 64); got {tuple(video.shape)}")
     device = next(gan.parameters()).device
     gan.eval()
     return torch.cat([gan(part.to(device)).float().cpu() for part in video.split(clips_at_once)])

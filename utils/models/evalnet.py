@@ -30,7 +30,7 @@ from utils.checkpoints import load_checkpoint
 from utils.data import MovingDigits
 from utils.metrics import mse, sharpness, ssim
 from utils.training import fit
-from utils.video import check_batch
+from utils.video import check_batch, check_count
 
 FRAMES = 16          # frames of a benchmark clip
 BENCHMARK_SEED = 1   # held-out clips the generators are conditioned on
@@ -40,7 +40,8 @@ VELOCITY_SCALE = 4.0  # px/frame; targets are divided by it so that they are of 
 
 def benchmark(n, num_frames=FRAMES, seed=BENCHMARK_SEED, split="test"):
     """n one-digit MovingDigits clips: {"video": (n, T, 1, 64, 64), "labels", "position", ...}."""
-    return MovingDigits(num_frames=num_frames, num_digits=1, split=split, length=max(n, 1), seed=seed).batch(n)
+    check_count(n, "n", meaning="the number of clips")
+    return MovingDigits(num_frames=num_frames, num_digits=1, split=split, length=n, seed=seed).batch(n)
 
 
 class VideoClassifier(nn.Module):
@@ -120,6 +121,9 @@ def frechet_distance(features_a, features_b):
     a, b = (np.asarray(f, dtype=np.float64) for f in (features_a, features_b))
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or min(len(a), len(b)) < 2:
         raise ValueError(f"expected two (N ≥ 2, F) feature arrays with the same F; got {a.shape} and {b.shape}")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError(f"features: expected finite numbers; got {int((~np.isfinite(a)).sum())} and "
+                         f"{int((~np.isfinite(b)).sum())} NaN or Inf values: the clips they came from are not valid videos")
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     root = scipy.linalg.sqrtm(cov_a @ cov_b)

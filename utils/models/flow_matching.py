@@ -37,6 +37,7 @@ often; stage 2 fine-tunes for image-to-video on fresh clips (three quarters of t
 first frame, plus the head's cross-entropy). The model card records what each stage measured.
 """
 import functools
+import math
 
 import torch
 import torch.nn.functional as F
@@ -48,6 +49,7 @@ from utils.models.evalnet import analyse, benchmark, image_to_video_metrics, loa
 from utils.models.latent_autoencoder import load_autoencoder
 from utils.models.space_time_transformer import CLASSES, LATENT_FRAMES, LATENT_SIZE, NO_LABEL, SpaceTimeTransformer
 from utils.training import fit
+from utils.video import check_count, check_frames
 
 DROP = 0.5            # in training, each condition is dropped with this probability
 STEPS = 24            # Euler steps when sampling (the lesson measures how few are enough)
@@ -108,6 +110,11 @@ def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, g
     first_latent (B, D, 8, 8) normalised, or None; labels (B,) or None; n: the batch size when
     neither is given. guidance w: classifier-free guidance against the fully unconditional
     model (w = 1: none, and half the cost). trajectory=True also returns every x_t."""
+    check_count(steps, "steps", meaning="the number of Euler steps")
+    if not (isinstance(guidance, (int, float)) and math.isfinite(guidance)):
+        raise ValueError(f"guidance: expected a finite number (1 = none); got {guidance!r}")
+    if first_latent is None and labels is None:
+        check_count(n, "n", meaning="how many clips to draw (neither a first frame nor labels says)")
     device = next(model.parameters()).device
     B = n if first_latent is None and labels is None else len(first_latent if first_latent is not None else labels)
     no_label = torch.full((B,), NO_LABEL, dtype=torch.long, device=device)
@@ -137,8 +144,7 @@ def decode(model, z):
 @torch.no_grad()
 def encode_frames(model, frames):
     """Still frames (B, 1, 64, 64) → their unit-scale latents (B, C, 8, 8), the image condition."""
-    if frames.dim() != 4 or frames.shape[1:] != (1, 64, 64):
-        raise ValueError(f"first frames: expected (B, 1, 64, 64) gray frames in [0, 1]; got {tuple(frames.shape)}")
+    check_frames(frames, "first frames")
     device = next(model.parameters()).device
     mean, _ = load_autoencoder().to(device).encode(frames.to(device)[:, None])
     return model.to_latent(mean[:, 0])
@@ -160,9 +166,11 @@ def image_to_video(model, first_frames, steps=STEPS, guidance=IMAGE_GUIDANCE, ge
 @torch.no_grad()
 def label_to_video(model, labels, steps=STEPS, guidance=3.0, generator=None):
     """labels (B,) digit classes → clips (B, 16, 1, 64, 64) of that digit moving, from noise alone."""
-    if labels.dim() != 1 or labels.dtype != torch.long or labels.min() < 0 or labels.max() >= CLASSES:
+    if (not isinstance(labels, torch.Tensor) or labels.dim() != 1 or labels.dtype != torch.long or not len(labels)
+            or labels.min() < 0 or labels.max() >= CLASSES):
         raise ValueError(f"labels: expected a (B,) long tensor of digit classes 0…{CLASSES - 1}; "
-                         f"got {tuple(labels.shape)} {labels.dtype}")
+                         f"got {tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__} "
+                         f"{getattr(labels, 'dtype', '')}".rstrip())
     return decode(model, sample_latents(model, labels=labels, steps=steps, guidance=guidance, generator=generator))
 
 

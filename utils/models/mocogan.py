@@ -101,6 +101,10 @@ class Generator(nn.Module):
         return self.animate(self.digit(content), motion_noise)
 
 
+def _shape(x):
+    return tuple(x.shape) if isinstance(x, torch.Tensor) else f"a {type(x).__name__}"
+
+
 def random_codes(n, frames=FRAMES, device=None, generator=None):
     """z_C (n, CONTENT) and ε (n, frames, MOTION_NOISE) drawn from N(0, I)."""
     return (torch.randn(n, CONTENT, generator=generator).to(device),
@@ -156,6 +160,12 @@ def train_step(gan, optimizer_g, optimizer_d, batch):
 @torch.no_grad()
 def generate(model, content, motion_noise):
     """Clips (B, T, 1, 64, 64) on the CPU for given codes (see random_codes)."""
+    if not (isinstance(content, torch.Tensor) and content.ndim == 2 and content.shape[1] == CONTENT):
+        raise ValueError(f"content: expected z_C of shape (B, {CONTENT}); got {_shape(content)}")
+    if not (isinstance(motion_noise, torch.Tensor) and motion_noise.ndim == 3 and motion_noise.shape[2] == MOTION_NOISE
+            and motion_noise.shape[0] == content.shape[0] and motion_noise.shape[1] >= 2):
+        raise ValueError(f"motion_noise: expected ε of shape ({content.shape[0]}, T ≥ 2, {MOTION_NOISE}), "
+                         f"one code per frame; got {_shape(motion_noise)}")
     generator = getattr(model, "generator", model)
     device = next(generator.parameters()).device
     generator.eval()

@@ -37,6 +37,7 @@ from utils.data import MovingDigits
 from utils.models.evalnet import benchmark, image_to_video_metrics, measure
 from utils.models.vgan import FRAMES, Generator
 from utils.training import fit
+from utils.video import check_count, check_frames
 
 LATENT = 8
 KL_WEIGHT = 1.0       # λ
@@ -97,6 +98,8 @@ def elbo_loss(model, batch):
 def generate(model, first_frames, samples=1):
     """first_frames (B, 1, 64, 64) → futures (B, 16, 1, 64, 64), or (samples, B, ...) if samples > 1,
     on the CPU."""
+    check_frames(first_frames)
+    check_count(samples, "samples", meaning="how many futures to draw")
     device = next(model.parameters()).device
     model.eval()
     futures = torch.stack([model(first_frames.to(device)).float().cpu() for _ in range(samples)])

@@ -45,7 +45,7 @@ from utils.data import MovingDigits
 from utils.flow import backward_warp, blockwise
 from utils.models.evalnet import benchmark, image_to_video_metrics, measure
 from utils.training import final_losses, fit_gan
-from utils.video import check_batch, check_video
+from utils.video import check_batch, check_frames, check_video
 
 FRAMES = 16
 NOISE = 16                     # numbers in z, the first two of them the motion code
@@ -83,7 +83,7 @@ def _time_channel(x):
 class Generator(nn.Module):
     def __init__(self, width=16, noise=NOISE):
         super().__init__()
-        w = width
+        w, self.noise = width, noise
         self.encoder = nn.ModuleList([down(c_in, c_out) for c_in, c_out in  # 64 → 32 → 16 → 8 → 4
                                       ((1, w), (w, 2 * w), (2 * w, 4 * w), (4 * w, 4 * w))])
         code = 4 * w + noise
@@ -106,6 +106,9 @@ class Generator(nn.Module):
         check_video(first_frame, "first_frame")
         B = first_frame.shape[0]
         z = random_z(B, first_frame.device) if z is None else z
+        if not isinstance(z, torch.Tensor) or z.shape != (B, self.noise):
+            got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+            raise ValueError(f"z: expected a motion code of shape ({B}, {self.noise}); got {got}")
         features, x = [], first_frame * 2 - 1
         for layer in self.encoder:
             x = layer(x)
@@ -208,6 +211,7 @@ def train_step(gan, optimizer_g, optimizer_d, batch):
 def generate(model, first_frames, z=None):
     """first_frames (B, 1, 64, 64) → clips (B, 16, 1, 64, 64), on the CPU. model: a VideoGAN or
     a Generator."""
+    check_frames(first_frames)
     generator = getattr(model, "generator", model)
     device = next(generator.parameters()).device
     generator.eval()

@@ -54,6 +54,7 @@ from utils.data import MovingDigits
 from utils.models import vqvae
 from utils.models.evalnet import benchmark, image_to_video_metrics, measure
 from utils.training import fit
+from utils.video import check_count, check_frames, check_positive
 
 LATENT_FRAMES, LATENT_SIZE = 1 + (vqvae.FRAMES - 1) // vqvae.GROUP, 8
 TOKENS_PER_FRAME = LATENT_SIZE * LATENT_SIZE      # 64: the first frame's tokens, the condition
@@ -137,10 +138,17 @@ def next_token_loss(model, batch):
 @torch.no_grad()
 def sample(model, prefix, temperature=1.0, top_k=None, generator=None):
     """prefix (B, n0) tokens → (B, SEQUENCE) tokens, one new token at a time with a KV cache."""
-    if not 0 < prefix.shape[1] < SEQUENCE:
-        raise ValueError(f"prefix: expected (B, n) tokens with 0 < n < {SEQUENCE}; got {tuple(prefix.shape)}")
-    if temperature <= 0:
-        raise ValueError(f"temperature must be > 0; got {temperature}")
+    if not (isinstance(prefix, torch.Tensor) and prefix.ndim == 2 and prefix.dtype == torch.long
+            and 0 < prefix.shape[1] < SEQUENCE):
+        got = f"{tuple(prefix.shape)} {prefix.dtype}" if isinstance(prefix, torch.Tensor) else f"a {type(prefix).__name__}"
+        raise ValueError(f"prefix: expected (B, n) long tokens with 0 < n < {SEQUENCE}; got {got}")
+    codes = model.token_embedding.num_embeddings
+    if prefix.min() < 0 or prefix.max() >= codes:
+        raise ValueError(f"prefix: expected codebook indices 0 … {codes - 1}; got values in "
+                         f"[{prefix.min().item()}, {prefix.max().item()}]")
+    check_positive(temperature, "temperature", "a sampling temperature")
+    if top_k is not None and check_count(top_k, "top_k", meaning="None (no cut) or how many tokens to keep") > codes:
+        raise ValueError(f"top_k: expected at most {codes}, the size of the codebook; got {top_k}")
     model.eval()
     caches = [{} for _ in model.blocks]
     tokens, new = prefix, prefix
@@ -159,6 +167,7 @@ def sample(model, prefix, temperature=1.0, top_k=None, generator=None):
 def generate(model, tokenizer, first_frames, temperature=1.0, top_k=16, generator=None):
     """first_frames (B, 1, 64, 64) → clips (B, 16, 1, 64, 64) on the CPU: tokenise the still,
     continue its tokens, decode. (The tokenizer's clips have 17 frames; the course's have 16.)"""
+    check_frames(first_frames)
     device = next(model.parameters()).device
     tokenizer.to(device).eval()
     first = first_frames.to(device)[:, None]                                        # (B, 1, 1, 64, 64)
