@@ -101,8 +101,9 @@ FINE_FOR_NUMBERS = {"returns a NumPy array", "returns the wrong dtype"}
 
 
 @pytest.mark.parametrize("checker, reference, mistake", [
-    (checker, reference, mistake) for checker, reference in REFERENCES for mistake in GENERIC_MISTAKES
-    if not (checker in NUMBER_EXERCISES and mistake in FINE_FOR_NUMBERS)], ids=str)
+    pytest.param(checker, reference, mistake, id=f"{checker.__name__}-{mistake}")
+    for checker, reference in REFERENCES for mistake in GENERIC_MISTAKES
+    if not (checker in NUMBER_EXERCISES and mistake in FINE_FOR_NUMBERS)])
 def test_every_checker_explains_generic_mistakes_without_a_traceback(checker, reference, mistake):
     with pytest.raises(ExerciseFailed) as failure:
         checker(GENERIC_MISTAKES[mistake](reference))
