@@ -1,27 +1,39 @@
 # Two commands a new user needs:
-#   make lab    set everything up and open the course in JupyterLab
+#   make lab    set everything up and open the course in JupyterLab (your own copy of the lessons)
 #   make test   set everything up and run the whole test suite (what CI runs)
+# Without make (Windows): the README gives the same commands; tests/test_packaging.py keeps them equal.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-KERNEL := video-course
+# Jupyter refuses to run as root unless told; containers and hosted machines often are root.
+AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test lessons checkpoints clean
+.PHONY: setup lab lab-solutions reset test lessons checkpoints clean
 
 setup: $(STAMP)
 
-# Re-runs whenever the pins in pyproject.toml change.
+# Re-runs whenever the pins in pyproject.toml change. The notebooks use the environment's own
+# "python3" kernel: JupyterLab started from .venv finds it, so no kernel is registered elsewhere.
 $(STAMP): pyproject.toml
+	@echo "Setting up .venv: torch and torchvision are the large part (on Linux x86-64 about 5.5 GB)."
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[course]"
-	$(BIN)/python -m ipykernel install --user --name $(KERNEL) --display-name "Python (video course)" >/dev/null
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e ".[course]"
 	touch $(STAMP)
 
-# Jupyter refuses to run as root unless told; containers and hosted machines often are root.
+# Students: lessons/ is copied into workspace/ (git-ignored) the first time, never overwriting a
+# notebook there; JupyterLab opens that copy. `make reset LESSON=03` puts one lesson back.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=lessons $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/python -m utils.course.workspace
+	$(BIN)/jupyter lab --notebook-dir=workspace $(AS_ROOT)
+
+reset: $(STAMP)
+	$(BIN)/python -m utils.course.workspace --reset $(LESSON)
+
+# Instructors: the complete notebooks (save them without outputs before committing).
+lab-solutions: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=solutions $(AS_ROOT)
 
 # pytest for `utils` and nbval over every notebook (solutions and lessons), two at a time on one
 # torch thread each (pytest-xdist; each notebook stays whole on one worker): on 2 cores that is a
@@ -41,5 +53,6 @@ checkpoints: $(STAMP)
 	$(BIN)/python -m utils.train vgan
 	for name in pix2pix cyclegan cyclegan_temporal mocogan svg vqvae videogpt latent_autoencoder flow_matching; do $(BIN)/python -m utils.train $$name || exit 1; done
 
+# Removes the environment only: workspace/ holds students' work and is never removed.
 clean:
 	rm -rf $(VENV)

@@ -52,12 +52,17 @@ def _off_by_a_bit(reference):
 @pytest.mark.parametrize("checker, reference", REFERENCES, ids=lambda f: f.__name__)
 def test_reference_passes(checker, reference, capsys):
     checker(reference)
-    assert "✅" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith("✓ ")
+
+
+@pytest.mark.parametrize("checker, reference", REFERENCES, ids=lambda f: f.__name__)
+def test_an_exercise_not_attempted_yet_is_noted_without_raising(checker, reference, capsys):
+    assert checker(_not_done) is False  # so that "Run All" runs on to the end of the lesson
+    assert capsys.readouterr().out.startswith("○ ")
 
 
 @pytest.mark.parametrize("checker, reference", REFERENCES, ids=lambda f: f.__name__)
 @pytest.mark.parametrize("student, words", [
-    (_not_done, "not implemented yet"),
     (_crashes, "your function raised"),
     (_returns_none, "expected"),
     ("not a function", "expected a function"),
@@ -109,7 +114,7 @@ def test_every_checker_explains_generic_mistakes_without_a_traceback(checker, re
         checker(GENERIC_MISTAKES[mistake](reference))
     message = str(failure.value)
     assert "case 1 of" in message and ("expected" in message or "your function raised" in message), message
-    assert failure.value._render_traceback_()[0].startswith("❌")
+    assert failure.value._render_traceback_()[0].startswith("✗")
 
 
 def test_nan_results_are_named_as_such():
@@ -164,7 +169,7 @@ def test_failure_renders_without_a_traceback():
         lesson02.check_psnr(lambda a, b: 10 * torch.log10(1 / ((a - b) ** 2).mean()))
     except ExerciseFailed as failure:
         lines = failure._render_traceback_()
-    assert lines[0].startswith("❌ psnr: case 2 of 2 failed") and any("expected" in line for line in lines)
+    assert lines[0].startswith("✗ psnr: case 2 of 2 failed") and any("expected" in line for line in lines)
     assert not any("Traceback" in line for line in lines)
 
 
@@ -193,6 +198,11 @@ def test_bug_hunt_says_how_many_are_missing_where_they_hide_and_which_lines_are_
     assert not any(f"line {n}" in message for n in (16, 45, 59, 73, 80)), "the hint names places, not lines"
 
 
+def test_bug_hunt_not_attempted_is_noted(capsys):
+    assert lesson03.check_bug_hunt({}) is False
+    assert capsys.readouterr().out.startswith("○ bug hunt: not attempted yet")
+
+
 def test_bug_hunt_reads_the_reasons():
     vague = {**SOLVED_BUG_HUNT, 69: "this line looks wrong"}
     with pytest.raises(ExerciseFailed, match="line 69 is a bug, but your reason"):
@@ -205,7 +215,7 @@ def test_bug_hunt_refuses_to_flag_every_line():
 
 
 @pytest.mark.parametrize("answer, words", [
-    ([5, 8], "expected a dict"), ({}, "expected a dict"), ({"5": "torchvision"}, "line numbers"),
+    ([5, 8], "expected a dict"), ({"5": "torchvision"}, "line numbers"),
     ({500: "far away"}, "line numbers"), ({5: ""}, "say in a few words"),
 ])
 def test_bug_hunt_explains_malformed_answers(answer, words):

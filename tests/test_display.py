@@ -19,6 +19,13 @@ def test_show_video_embeds_a_small_h264_mp4(tmp_path):
     assert "noise &lt;clip&gt;" in html  # titles are escaped
 
 
+def test_small_videos_are_enlarged_by_a_whole_factor_and_no_controls_cover_them():
+    html = display.video_html(torch.rand(4, 1, 64, 128))
+    assert 'width="256"' in html and "controls" not in html and "onclick" in html
+    assert 'width="264"' in display.video_html(torch.rand(2, 1, 8, 88))   # 3 × 88
+    assert 'width="300"' in display.video_html(torch.rand(2, 1, 8, 300))  # large enough already
+
+
 def test_show_videos_side_by_side_and_title_count():
     html = display.show_videos([torch.rand(4, 1, 16, 16), torch.rand(4, 3, 16, 16)], ["a", "b"]).data
     assert html.count("<video") == 2
@@ -45,8 +52,8 @@ def test_flow_to_color_hue_follows_direction():
 
 
 def test_frame_grids_label_the_real_frame_index():
-    figure = display.show_frames([torch.rand(12, 3, 8, 8), torch.rand(12, 1, 8, 8)], titles=["rgb", "gray"], every=3)
-    assert isinstance(figure, matplotlib.figure.Figure)
+    assert display.show_frames([torch.rand(12, 3, 8, 8), torch.rand(12, 1, 8, 8)], titles=["rgb", "gray"], every=3) is None
+    figure = matplotlib.pyplot.gcf()  # drawn, not returned: a returned figure is shown twice in a notebook
     top = figure.axes[0]
     assert [t.get_text() for t in top.get_xticklabels()] == ["t=0", "t=3", "t=6", "t=9"]
     assert top.get_images()[0].get_array().shape[:2] == (8 + 2, 4 * (8 + 1) + 1)  # make_grid: 4 frames, 1-px borders

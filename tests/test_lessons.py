@@ -25,6 +25,12 @@ def test_regions_become_stubs_with_their_indentation():
     assert stripped == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n\nprint(f)"
 
 
+def test_a_region_outside_any_function_leaves_no_raise_behind():
+    stripped, _ = lessons.strip_solutions("bugs = {}\n### BEGIN SOLUTION\nbugs = {1: 'x'}\n### END SOLUTION",
+                                          lessons.CODE_STUB, "nb, cell 0")
+    assert stripped == "bugs = {}\n# YOUR CODE HERE"  # Run All goes on; the checker says "not attempted yet"
+
+
 def test_lesson_tags_exercise_and_checker_cells_and_drops_outputs():
     solution = _notebook("x = 1",
                          "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION",

@@ -27,18 +27,29 @@ def _shrink(video, max_frames, max_side):
     return video
 
 
+MIN_SHOWN_WIDTH = 256   # px: smaller videos are enlarged by a whole factor, with crisp pixels
+PLAY_PAUSE = "this.paused ? this.play() : this.pause()"
+
+
+def shown_width(native_width):
+    """The width a video of `native_width` pixels is shown at: enlarged by the smallest whole factor
+    that reaches MIN_SHOWN_WIDTH, so that every source pixel becomes the same square block."""
+    return native_width * max(1, -(-MIN_SHOWN_WIDTH // native_width))
+
+
 def video_html(video, fps=8, title=None, width=None, max_frames=96, max_side=320):
-    """An HTML snippet that plays `video`: an H.264 MP4 in a <video> tag, or a GIF if encoding fails."""
+    """An HTML snippet that plays `video`, looping: an H.264 MP4 in a <video> tag, or a GIF if
+    encoding fails. No player controls cover the picture: a click pauses and resumes it."""
     if width is not None:
         check_count(width, "width", meaning="the width in pixels")
     video = _shrink(video, max_frames, max_side)
-    native_width = video.shape[-1]
-    width = width or (3 * native_width if native_width <= 96 else native_width)  # enlarge tiny videos
+    width = width or shown_width(video.shape[-1])
     with tempfile.TemporaryDirectory() as tmp:
         try:
             data = write_video(Path(tmp) / "v.mp4", video, fps=fps).read_bytes()
             media = (f'<video src="data:video/mp4;base64,{base64.b64encode(data).decode()}" width="{width}" '
-                     'autoplay loop muted playsinline controls style="image-rendering: pixelated"></video>')
+                     f'autoplay loop muted playsinline onclick="{PLAY_PAUSE}" title="click to pause or play" '
+                     'style="image-rendering: pixelated; cursor: pointer"></video>')
         except Exception:  # an FFmpeg build without libx264: a GIF plays everywhere
             data = write_video(Path(tmp) / "v.gif", video, fps=fps).read_bytes()
             media = (f'<img src="data:image/gif;base64,{base64.b64encode(data).decode()}" width="{width}" '
@@ -70,8 +81,9 @@ def show_videos(videos, titles=None, fps=8, width=None):
 
 
 def show_frames(videos, titles=None, every=1, max_frames=10, size=1.6):
-    """A grid of frames: one row per video (torchvision's make_grid), every `every`-th frame up to
-    `max_frames`, each column labelled with the frame's real index in the video."""
+    """Draw a grid of frames: one row per video (torchvision's make_grid), every `every`-th frame up
+    to `max_frames`, each column labelled with the frame's real index in the video. Returns nothing:
+    the notebook shows the figure once (a returned figure would be shown a second time)."""
     videos = [videos] if isinstance(videos, torch.Tensor) else list(videos)
     if titles is not None and len(titles) != len(videos):
         raise ValueError(f"expected one title per video; got {len(titles)} titles for {len(videos)} videos")
@@ -93,7 +105,6 @@ def show_frames(videos, titles=None, every=1, max_frames=10, size=1.6):
         if titles:
             ax.set_ylabel(titles[r], rotation=0, ha="right", va="center", fontsize=9)
     fig.tight_layout()
-    return fig
 
 
 def draw_boxes(video, boxes, color="red", width=2):

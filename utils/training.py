@@ -63,11 +63,12 @@ def _autocast_dtype(device):
 
 
 def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, device=None, live_plot=True,
-        plot_every=None, desc="training"):
+        plot_every=None, desc="training", progress=True):
     """Train `model` for `steps` optimiser steps; return the list of losses.
 
     loss_fn(model, batch) → scalar loss. batches: an iterable of batches, or a function
-    step → batch (handy for generated data). cosine=True lowers the learning rate from lr to 0
+    step → batch (handy for generated data). progress=False hides the progress bar, for a loop
+    that shows its own. cosine=True lowers the learning rate from lr to 0
     along a half cosine. On CUDA the forward pass runs in bfloat16 (or float16 with loss
     scaling where bfloat16 is not supported).
     """
@@ -80,8 +81,8 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
     batch_iterator = None if callable(batches) else iter(batches)
     curves = _LiveCurves(desc, plot_every or max(steps // 10, 1), live_plot)
     losses = []
-    progress = tqdm(range(steps), desc=desc)
-    for step in progress:
+    bar = tqdm(range(steps), desc=desc, disable=not progress)
+    for step in bar:
         batch = to_device(batches(step) if batch_iterator is None else next(batch_iterator), device)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             loss = loss_fn(model, batch)
@@ -94,7 +95,7 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
         if schedule is not None:
             schedule.step()
         losses.append(loss.item())
-        progress.set_postfix(loss=f"{losses[-1]:.4g}")
+        bar.set_postfix(loss=f"{losses[-1]:.4g}")
         curves.update(step, {"loss": losses}, last=step + 1 == steps)
     curves.close()
     model.eval()

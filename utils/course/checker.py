@@ -4,8 +4,9 @@ own reach the student: a failure is an `ExerciseFailed` whose notebook display i
 explanation.
 
 The checkers themselves live beside this module, one file per lesson (`lesson01.py`, …): each
-`check_*` takes the student's function, prints a ✅ line when every case passes, and raises
-ExerciseFailed otherwise.
+`check_*` takes the student's function and prints a ✓ line when every case passes, a ○ line when
+the exercise is not attempted yet (so that "Run All" runs on), and raises ExerciseFailed for a
+wrong answer. The marks are plain Unicode that common fonts (DejaVu, Arial) have: no emoji.
 """
 import math
 import traceback
@@ -15,11 +16,14 @@ import torch
 
 
 
+PASSED, FAILED, NOT_YET = "✓", "✗", "○"
+
+
 class ExerciseFailed(AssertionError):
     """A checked exercise that does not pass yet."""
 
     def _render_traceback_(self):  # IPython shows these lines instead of a traceback
-        return [f"❌ {line}" if i == 0 else f"   {line}" for i, line in enumerate(str(self).splitlines())]
+        return [f"{FAILED} {line}" if i == 0 else f"  {line}" for i, line in enumerate(str(self).splitlines())]
 
 
 def describe(x):
@@ -104,8 +108,16 @@ def _where(err):
     return f"\n(at line {frames[-1].lineno}: {frames[-1].line})" if frames and frames[-1].line else ""
 
 
+def not_attempted(title):
+    """Say that an exercise still holds its stub, without raising: later cells use the reference."""
+    print(f"{NOT_YET} {title}: not attempted yet — replace `raise NotImplementedError()` with your code, "
+          "then run this cell again (until then the lesson uses the reference solution)")
+    return False
+
+
 def run_cases(title, student_fn, cases, compare=compare_tensors):
-    """cases: list of (description, args tuple, expected). Stops at the first failing case."""
+    """cases: list of (description, args tuple, expected). Stops at the first failing case.
+    Returns True when every case passes, False when the exercise is not attempted yet."""
     if not callable(student_fn):
         raise ExerciseFailed(f"{title}: expected a function, got {describe(student_fn)}")
     for number, (description, args, expected) in enumerate(cases, start=1):
@@ -114,8 +126,7 @@ def run_cases(title, student_fn, cases, compare=compare_tensors):
         try:
             got = student_fn(*[a.clone() if isinstance(a, torch.Tensor) else a for a in args])
         except NotImplementedError:
-            raise ExerciseFailed(f"{title}: not implemented yet — replace `raise NotImplementedError()` "
-                                 "with your code, then run this cell again") from None
+            return not_attempted(title)
         except Exception as err:  # the student's code crashed: say where, in their code
             raise ExerciseFailed(f"{header}\nyour function raised {type(err).__name__}: {err}{_where(err)}") from None
         try:
@@ -124,7 +135,8 @@ def run_cases(title, student_fn, cases, compare=compare_tensors):
             problem = f"the result could not be compared ({type(err).__name__}: {err}); got a {describe(got)}"
         if problem:
             raise ExerciseFailed(f"{header}\nexpected: {describe(expected)}\ngot: {describe(got)}\n{problem}")
-    print(f"✅ {title}: all {len(cases)} cases pass")
+    print(f"{PASSED} {title}: all {len(cases)} cases pass")
+    return True
 
 
 def rng(seed):

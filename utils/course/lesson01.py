@@ -16,7 +16,7 @@ def check_to_course_video(student_fn):
     cases = [("3 RGB frames of 4×5 pixels", (rgb,), video.from_numpy(rgb)),
              ("black and white frames: 0 must become 0.0 and 255 must become 1.0", (extremes,), video.from_numpy(extremes)),
              ("2 gray frames (C = 1) of 6×4 pixels: height and width must not be swapped", (gray,), video.from_numpy(gray))]
-    run_cases("to_course_video", student_fn, cases)
+    return run_cases("to_course_video", student_fn, cases)
 
 
 def check_resample_fps(student_fn):
@@ -26,7 +26,7 @@ def check_resample_fps(student_fn):
              ("10 → 30 fps shows every frame three times", (clip[:4], 10, 30), video.resample_fps(clip[:4], 10, 30)),
              ("25 → 10 fps: 12 frames last 0.48 s, so 4 frames at 10 fps: floor(i · 2.5) = 0, 2, 5, 7", (clip, 25, 10), video.resample_fps(clip, 25, 10)),
              ("same rate: the video unchanged", (clip, 24, 24), clip)]
-    run_cases("resample_fps", student_fn, cases)
+    return run_cases("resample_fps", student_fn, cases)
 
 
 def check_frame_differences(student_fn):
@@ -38,4 +38,4 @@ def check_frame_differences(student_fn):
     cases = [("a still video: all differences 0", (still,), video.frame_differences(still)),
              ("a flash at frame 2: differences 0, 0.5, 0.5", (flash,), video.frame_differences(flash)),
              ("random frames (mean over channels and pixels, absolute values)", (noisy,), video.frame_differences(noisy))]
-    run_cases("frame_differences", student_fn, cases)
+    return run_cases("frame_differences", student_fn, cases)

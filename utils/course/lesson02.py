@@ -17,7 +17,7 @@ def check_backward_warp(student_fn):
              ("flow dx = +1 everywhere: out[..., x] = image[..., x + 1], border repeated", (image, shift_right),
               flow.backward_warp(image, shift_right)),
              ("fractional flow, a batch of 2: bilinear interpolation", (pair, fractional), flow.backward_warp(pair, fractional))]
-    run_cases("backward_warp", student_fn, cases, compare=lambda g, e: compare_tensors(g, e, atol=1e-4))
+    return run_cases("backward_warp", student_fn, cases, compare=lambda g, e: compare_tensors(g, e, atol=1e-4))
 
 
 def check_lucas_kanade_step(student_fn):
@@ -28,7 +28,7 @@ def check_lucas_kanade_step(student_fn):
     cases = [("identical frames: zero flow", (texture, texture, 9), flow.lucas_kanade_step(texture, texture, 9)),
              ("a texture moved by (0.6, -0.3) pixels", (texture, moved, 9), flow.lucas_kanade_step(texture, moved, 9)),
              ("two unrelated textures, window 5", (texture, other, 5), flow.lucas_kanade_step(texture, other, 5))]
-    run_cases("lucas_kanade_step", student_fn, cases, compare=_compare_flow)
+    return run_cases("lucas_kanade_step", student_fn, cases, compare=_compare_flow)
 
 
 def _compare_flow(got, expected):
@@ -56,4 +56,4 @@ def check_psnr(student_fn):
     uneven[0] = 0.0  # one ruined frame: the mean of per-frame PSNRs differs from the PSNR of the mean MSE
     cases = [("a noisy copy", (noisy, target), metrics.psnr(noisy, target)),
              ("one frame black, three noisy: average the per-frame PSNRs", (uneven, target), metrics.psnr(uneven, target))]
-    run_cases("psnr", student_fn, cases, compare=lambda g, e: compare_numbers(g, e, atol=0.05))
+    return run_cases("psnr", student_fn, cases, compare=lambda g, e: compare_numbers(g, e, atol=0.05))

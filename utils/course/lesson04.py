@@ -71,7 +71,7 @@ def check_vector_quantize(student_fn):
     student = _with_gradients(student_fn) if callable(student_fn) else student_fn
     if callable(student_fn):
         student.__name__ = getattr(student_fn, "__name__", "vector_quantize")
-    run_cases("vector_quantize", student, cases, compare=_compare_quantized)
+    return run_cases("vector_quantize", student, cases, compare=_compare_quantized)
 
 
 def check_reparameterize(student_fn):
@@ -83,7 +83,7 @@ def check_reparameterize(student_fn):
              ("μ = 0, σ² = 4, ε = 1: z = σ = 2 (σ is exp(½ log σ²), not exp(log σ²))", (torch.zeros(1, 2), four, torch.ones(1, 2)),
               torch.full((1, 2), 2.0)),
              ("ε = 0: z = μ whatever σ", (mu, log_variance, torch.zeros_like(noise)), mu)]
-    run_cases("reparameterize", student_fn, cases)
+    return run_cases("reparameterize", student_fn, cases)
 
 
 def check_cycle_loss(student_fn):
@@ -95,7 +95,7 @@ def check_cycle_loss(student_fn):
              ("G halves the image, F keeps it: both cycles lose half of their input", (a, b, darken, keep), cycle_loss(a, b, darken, keep)),
              ("G halves, F squares: a → b → a is F(G(a)) = (a/2)², not G(F(a)) = a²/2, and b → a → b is G(F(b))",
               (a, b, darken, torch.square), cycle_loss(a, b, darken, torch.square))]
-    run_cases("cycle_loss", student_fn, cases, compare=lambda g, e: compare_numbers(g, e.item(), atol=1e-5))
+    return run_cases("cycle_loss", student_fn, cases, compare=lambda g, e: compare_numbers(g, e.item(), atol=1e-5))
 
 
 def check_causal_mask(student_fn):
@@ -103,4 +103,4 @@ def check_causal_mask(student_fn):
     cases = [("n = 1: a token sees itself", (1,), causal_mask(1)),
              ("n = 4: row i is True up to column i (the past and the token itself), False after", (4,), causal_mask(4)),
              ("n = 7", (7,), causal_mask(7))]
-    run_cases("causal_mask", student_fn, cases)
+    return run_cases("causal_mask", student_fn, cases)

@@ -25,7 +25,7 @@ def check_flow_matching_pair(student_fn):
               (x, noise, torch.ones(3)), flow_matching_pair(x, noise, torch.ones(3))),
              ("a different t for each of 3 clips (B, T, C, H, W): t must be reshaped to (B, 1, 1, 1, 1)",
               (x, noise, t), flow_matching_pair(x, noise, t))]
-    run_cases("flow_matching_pair", student_fn, cases, compare=_compare_path_point)
+    return run_cases("flow_matching_pair", student_fn, cases, compare=_compare_path_point)
 
 
 def check_euler_step(student_fn):
@@ -36,7 +36,7 @@ def check_euler_step(student_fn):
              ("a step of Δt = 0.25 from t = 0.5: x + 0.25 · v (the step is t_next − t, not t_next)",
               (x, v, 0.5, 0.75), euler_step(x, v, 0.5, 0.75)),
              ("times given as 0-dimensional tensors", (x, v, torch.tensor(0.2), torch.tensor(0.3)), euler_step(x, v, 0.2, 0.3))]
-    run_cases("euler_step", student_fn, cases)
+    return run_cases("euler_step", student_fn, cases)
 
 
 def check_classifier_free_guidance(student_fn):
@@ -46,4 +46,4 @@ def check_classifier_free_guidance(student_fn):
              ("scale 0: exactly the unconditional velocity", (v_u, v_c, 0.0), v_u),
              ("scale 3: three times as far from the unconditional velocity as the conditional one is",
               (v_u, v_c, 3.0), classifier_free_guidance(v_u, v_c, 3.0))]
-    run_cases("classifier_free_guidance", student_fn, cases)
+    return run_cases("classifier_free_guidance", student_fn, cases)

@@ -4,8 +4,9 @@
     python -m utils.course.lessons --check   exit 1 if lessons/ is out of date
 
 Solution code sits between `### BEGIN SOLUTION` and `### END SOLUTION` (nbgrader's markers). In a
-lesson each region becomes `# YOUR CODE HERE` + `raise NotImplementedError()` (in markdown: a
-prompt for the student's answer), and every cell that runs or checks an exercise is tagged
+lesson each region becomes `# YOUR CODE HERE` + `raise NotImplementedError()` (at the top level of
+a cell, `# YOUR CODE HERE` alone, so that "Run All" is not stopped; in markdown: a prompt for the
+student's answer), and every cell that runs or checks an exercise is tagged
 `raises-exception`, so that nbval still runs the lesson top to bottom. Outputs are dropped.
 """
 import argparse
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS, LESSONS = ROOT / "solutions", ROOT / "lessons"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
+TOP_LEVEL_STUB = ["# YOUR CODE HERE"]  # a raise outside a function would stop "Run All" at this cell
 MARKDOWN_STUB = ["*YOUR ANSWER HERE*"]
 CALLS_CHECKER = re.compile(r"\bchecks\.check_\w+\(")
 
@@ -46,7 +48,7 @@ def strip_solutions(source, stub, where):
                 raise SolutionMarkerError(f"{where}: '{BEGIN}' on line {number} inside the region opened on line {opened_at}")
             opened_at, regions = number, regions + 1
             indent = line[: len(line) - len(line.lstrip())]
-            out.extend(indent + s for s in stub)
+            out.extend(indent + s for s in (TOP_LEVEL_STUB if stub is CODE_STUB and not indent else stub))
         elif marker == END:
             if opened_at is None:
                 raise SolutionMarkerError(f"{where}: '{END}' on line {number} closes no open region")

@@ -41,6 +41,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from tqdm.auto import tqdm
 
 from utils.checkpoints import CHECKPOINTS, sha256_file
 from utils.data import MovingDigits
@@ -254,23 +255,28 @@ def training_flops(model, steps, batch_size):
     return 6 * sum(p.numel() for p in model.parameters()) * tokens * batch_size * steps
 
 
-def scaling_curve(dim, train_set, held_out_set, steps, batch_size=16, points=4, depth=2, lr=2e-3, seed=0):
-    """Train a SpaceTimeTransformer of width `dim` on {"latent" (unit scale), "labels"} for
-    `steps` steps; at `points` evenly spaced moments, return (training FLOPs, held-out loss)."""
-    torch.manual_seed(seed)
-    device = train_set["latent"].device
-    model = SpaceTimeTransformer(dim=dim, depth=depth).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+def scaling_curves(widths, train_set, held_out_set, steps, batch_size=16, points=4, depth=2, lr=2e-3, seed=0):
+    """Train a SpaceTimeTransformer of each width on {"latent" (unit scale), "labels"} for `steps`
+    steps; at `points` evenly spaced moments, measure (training FLOPs, held-out loss). Returns
+    {width: [(FLOPs, loss), …]}, with one progress bar for the whole experiment."""
     n = len(train_set["latent"])
     batch_at = lambda step: {key: value[torch.arange(step * batch_size, (step + 1) * batch_size) % n] for key, value in train_set.items()}
-    curve, done = [], 0
-    for point in range(1, points + 1):
-        until = steps * point // points
-        fit(model, flow_matching_loss, lambda step: batch_at(done + step), until - done, optimizer=optimizer, live_plot=False,
-            desc=f"width {dim}")
-        done = until
-        curve.append((training_flops(model, done, batch_size), validation_loss(model, held_out_set)))
-    return curve
+    curves = {}
+    with tqdm(total=len(widths) * steps, desc="scaling experiment") as bar:
+        for width in widths:
+            torch.manual_seed(seed)
+            model = SpaceTimeTransformer(dim=width, depth=depth).to(train_set["latent"].device)
+            optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+            curves[width], done = [], 0
+            for point in range(1, points + 1):
+                until = steps * point // points
+                fit(model, flow_matching_loss, lambda step: batch_at(done + step), until - done, optimizer=optimizer,
+                    live_plot=False, progress=False)
+                bar.update(until - done)
+                bar.set_postfix(width=width)
+                done = until
+                curves[width].append((training_flops(model, done, batch_size), validation_loss(model, held_out_set)))
+    return curves
 
 
 def label_agreement(videos, labels):
