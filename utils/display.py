@@ -167,10 +167,11 @@ def plot_curves(curves, xlabel="step", ylabel="loss", title=None, logy=False, ax
 
 def plot_timeline(events, title=None, ax=None):
     """A timeline figure: events = [(year, label, family), ...]; one colour per family."""
-    ax = ax or plt.subplots(figsize=(11, 3.6))[1]
+    years = sorted({year for year, _, _ in events})
+    tallest = max(sum(1 for e in events if e[0] == year) for year in years)   # the most labels stacked on one year
+    ax = ax or plt.subplots(figsize=(11, 1.4 + 1.2 * tallest))[1]
     families = list(dict.fromkeys(family for _, _, family in events))
     colors = dict(zip(families, plt.cm.tab10.colors))
-    years = sorted({year for year, _, _ in events})
     ax.axhline(0, color="gray", lw=1)
     for year in years:
         at_year = [e for e in events if e[0] == year]
@@ -181,13 +182,13 @@ def plot_timeline(events, title=None, ax=None):
             ax.text(year, height, label, ha="center", va="center", fontsize=8,
                     bbox=dict(boxstyle="round,pad=0.25", fc="white", ec=colors[family]))
     handles = [plt.Line2D([], [], color=colors[f], lw=3, label=f) for f in families]
-    ax.legend(handles=handles, loc="upper left", fontsize=7, ncol=len(families), frameon=False, bbox_to_anchor=(0, 1.12))
+    ax.legend(handles=handles, loc="upper center", fontsize=7, ncol=len(families), frameon=False)
     ax.set_xticks(years)
     ax.set_xlim(years[0] - 0.7, years[-1] + 0.7)
-    ax.set_ylim(-4, 4)
+    ax.set_ylim(-tallest - 1, tallest + 1)
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
     if title:
-        ax.set_title(title, pad=24)
+        ax.set_title(title)
     return ax
