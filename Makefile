@@ -16,6 +16,7 @@ setup: $(STAMP)
 # Re-runs whenever the pins in pyproject.toml change. The notebooks use the environment's own
 # "python3" kernel: JupyterLab started from .venv finds it, so no kernel is registered elsewhere.
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(None if sys.version_info[:2] == (3, 11) else "the course needs Python 3.11; $(PYTHON) is " + sys.version.split()[0] + ": run make PYTHON=/path/to/python3.11")'
 	@echo "Setting up .venv: torch and torchvision are the large part (on Linux x86-64 about 5.5 GB)."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
@@ -36,8 +37,8 @@ lab-solutions: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=solutions $(AS_ROOT)
 
 # pytest for `utils` and nbval over every notebook (solutions and lessons), two at a time on one
-# torch thread each (pytest-xdist; each notebook stays whole on one worker): on 2 cores that is a
-# quarter faster than one at a time on two threads.
+# torch thread each (pytest-xdist; each notebook stays whole on one worker): on 2 cores the suite
+# takes a quarter less time than one at a time on two threads.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests --nbval-lax solutions lessons
 
@@ -45,7 +46,7 @@ test: $(STAMP)
 lessons: $(STAMP)
 	$(BIN)/python -m utils.course.lessons
 
-# Retrain every shipped model from scratch (about two and a half hours on a 2-core CPU). The evaluation network
+# Retrain every shipped model from scratch (about three hours on a 2-core CPU). The evaluation network
 # comes first: the other cards' metrics are measured with it.
 checkpoints: $(STAMP)
 	$(BIN)/python -m utils.train evalnet

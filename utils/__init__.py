@@ -30,6 +30,7 @@ course/, the course machinery:
     checker                 the engine of the exercise checkers (run_cases, describe, comparisons)
     lesson01 …              the checkers of each lesson's exercises
     lessons                 regenerates lessons/ from solutions/
+    workspace               the student's copy of the lessons (make lab), and resetting one
 On top:
     train                   `python -m utils.train NAME`: the registry of training recipes, the one
                             module that imports every model

@@ -148,6 +148,68 @@ def show_flow(flow, image=None, step=8, title=None, ax=None):
     return ax
 
 
+def _shape_of(output):
+    if isinstance(output, torch.Tensor):
+        return tuple(output.shape)
+    if isinstance(output, (tuple, list)):
+        return tuple(_shape_of(o) for o in output if isinstance(o, (torch.Tensor, tuple, list)))
+    return type(output).__name__
+
+
+def architecture(model, *inputs):
+    """The parts of `model` in the order a real forward pass on `inputs` calls them: a list of
+    (name, class name, output shape, number of calls). The parts are the model's children, with a
+    ModuleList's elements taken one by one (the list itself is never called), and an only child's
+    (a network that is one Sequential) too."""
+    parts, children = [], list(model.named_children())
+    for name, child in children:
+        if isinstance(child, torch.nn.ModuleList) or (len(children) == 1 and any(True for _ in child.children())):
+            parts += [(f"{name}.{index}", element) for index, element in child.named_children()]
+        else:
+            parts.append((name, child))
+    seen = {}
+
+    def record(name):
+        def hook(module, args, output):
+            if name not in seen:
+                seen[name] = [type(module).__name__, _shape_of(output), 0]
+            seen[name][2] += 1
+        return hook
+
+    hooks = [module.register_forward_hook(record(name)) for name, module in parts]
+    try:
+        with torch.no_grad():
+            model.eval()(*inputs)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return [(name, kind, shape, calls) for name, (kind, shape, calls) in seen.items()]
+
+
+def show_architecture(model, *inputs, title=None, per_row=5):
+    """Draw a model as the chain of its parts in call order (see `architecture`), each box with the
+    part's name and class and the shape it outputs; "×n" marks a part called n times (a recurrent
+    cell, a shared block). Returns nothing: the notebook shows the figure."""
+    shapes = [_shape_of(x) for x in inputs if isinstance(x, torch.Tensor)]
+    rows = [("input", "", shapes[0] if len(shapes) == 1 else tuple(shapes), 1)] + architecture(model, *inputs)
+    lines = -(-len(rows) // per_row)
+    fig, ax = plt.subplots(figsize=(2.6 * per_row, 1.25 * lines))
+    for index, (name, kind, shape, calls) in enumerate(rows):
+        x, y = index % per_row, -(index // per_row)
+        label = f"{name}" + (f" ×{calls}" if calls > 1 else "") + (f"\n{kind}" if kind else "") + f"\n{shape}"
+        ax.text(x, y, label, ha="center", va="center", fontsize=7.5, family="monospace",
+                bbox=dict(boxstyle="round,pad=0.35", fc="#eef3fb" if kind else "#f4f4f4", ec="#4a6fa5"))
+        if index + 1 < len(rows):
+            nx, ny = (index + 1) % per_row, -((index + 1) // per_row)
+            ax.annotate("", xy=(nx - 0.38, ny) if ny == y else (nx, ny + 0.3), xytext=(x + 0.38, y) if ny == y else (x, y - 0.3),
+                        arrowprops=dict(arrowstyle="->", color="#4a6fa5", lw=0.8))
+    ax.set_xlim(-0.6, per_row - 0.4)
+    ax.set_ylim(-lines + 0.4, 0.6)
+    ax.axis("off")
+    ax.set_title(title or f"{type(model).__name__}: parts in the order of a forward pass, with output shapes", fontsize=9)
+    fig.tight_layout()
+
+
 def plot_curves(curves, xlabel="step", ylabel="loss", title=None, logy=False, ax=None):
     """Plot named curves {name: values}; used for training losses and for metric sweeps."""
     ax = ax or plt.subplots(figsize=(5, 3))[1]

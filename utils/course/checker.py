@@ -111,7 +111,7 @@ def _where(err):
 def not_attempted(title):
     """Say that an exercise still holds its stub, without raising: later cells use the reference."""
     print(f"{NOT_YET} {title}: not attempted yet — replace `raise NotImplementedError()` with your code, "
-          "then run this cell again (until then the lesson uses the reference solution)")
+          "then run this cell again (the rest of the lesson runs on the reference in utils)")
     return False
 
 

@@ -21,11 +21,9 @@ PACK at a time, stacked as channels (PacGAN, Lin et al. 2018). Losses: the non-s
 losses of lesson 03.
 
 Why packs. With D_I on one whole frame at a time, every content code learned to draw the same
-"5": one good digit fooled the discriminators (its clips kept their digit in 95% of the frames and
-moved like real ones, but the evaluation network found 1 digit class in 256 clips) — mode
-collapse. A mode-seeking term (Mao et al. 2019) gave 5 classes of ambiguous digits (70.6% of
-frames agreed with their clip's digit). Four digits side by side show a collapse at once: four
-copies of one digit are not what four real digits look like.
+digit — mode collapse (the model card's notes give the measurements, and those of a mode-seeking
+term that did not fix it). Four digits side by side show a collapse at once: four copies of one
+digit are not what four real digits look like.
 """
 import torch
 import torch.nn as nn
