@@ -5,9 +5,9 @@ import torch
 import torch.nn.functional as F
 
 from utils import flow, metrics, video
-from utils.course import lesson01, lesson02, lesson03, lesson04, lesson07
+from utils.course import checker, lesson01, lesson02, lesson03, lesson04, lesson07
 from utils.course.checker import ExerciseFailed
-from utils.models import convlstm, cyclegan, flow_matching, svg, vgan, videogpt, vqvae
+from utils.models import convlstm, cyclegan, flow_matching, space_time_transformer, svg, vgan, videogpt, vqvae
 
 REFERENCES = [
     (lesson01.check_to_course_video, video.from_numpy),
@@ -233,3 +233,20 @@ def test_bug_hunt_explains_malformed_answers(answer, words):
 def test_lesson07_mistakes_are_named(checker, mistake, words):
     with pytest.raises(ExerciseFailed, match=words):
         checker(mistake)
+
+
+def test_later_cells_use_the_students_function_only_once_it_passed(capsys):
+    mine = lambda x: x
+    assert checker.yours_if_it_passed(mine, video.from_numpy, True) is mine
+    assert capsys.readouterr().out.startswith("✓ the cells below use your from_numpy")
+    assert checker.yours_if_it_passed(mine, video.from_numpy, False) is video.from_numpy
+    assert "use the reference utils.video.from_numpy" in capsys.readouterr().out
+
+
+def test_the_sampler_runs_on_the_students_step_and_guidance():
+    calls = []
+    step = lambda x, v, t, t_next: calls.append("step") or flow_matching.euler_step(x, v, t, t_next)
+    guide = lambda u, c, w: calls.append("guide") or flow_matching.classifier_free_guidance(u, c, w)
+    model = space_time_transformer.SpaceTimeTransformer(dim=32, depth=1)
+    flow_matching.sample_latents(model, labels=torch.tensor([1]), steps=2, guidance=2.0, step=step, guide=guide)
+    assert calls == ["guide", "step", "guide", "step"]

@@ -106,11 +106,12 @@ def flow_matching_loss(model, batch, generator=None, image_share=0.5, recognitio
 
 @torch.no_grad()
 def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, guidance=1.0, generator=None,
-                   trajectory=False):
+                   trajectory=False, step=euler_step, guide=classifier_free_guidance):
     """Integrate dx/dt = v from noise (t = 0) to data (t = 1) with `steps` Euler steps.
     first_latent (B, D, 8, 8) normalised, or None; labels (B,) or None; n: the batch size when
     neither is given. guidance w: classifier-free guidance against the fully unconditional
-    model (w = 1: none, and half the cost). trajectory=True also returns every x_t."""
+    model (w = 1: none, and half the cost). trajectory=True also returns every x_t. `step` and
+    `guide` are the two formulas of the loop (lesson 07's exercises can stand in for them)."""
     check_count(steps, "steps", meaning="the number of Euler steps")
     if not (isinstance(guidance, (int, float)) and math.isfinite(guidance)):
         raise ValueError(f"guidance: expected a finite number (1 = none); got {guidance!r}")
@@ -129,8 +130,8 @@ def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, g
         t = times[i].expand(B)
         v = model(x, t, first_latent, labels)
         if guidance != 1.0:
-            v = classifier_free_guidance(model(x, t, None, no_label), v, guidance)
-        x = euler_step(x, v, times[i], times[i + 1])
+            v = guide(model(x, t, None, no_label), v, guidance)
+        x = step(x, v, times[i], times[i + 1])
         path.append(x)
     return (x, path) if trajectory else x
 
@@ -152,27 +153,27 @@ def encode_frames(model, frames):
 
 
 @torch.no_grad()
-def image_to_video(model, first_frames, steps=STEPS, guidance=IMAGE_GUIDANCE, generator=None):
+def image_to_video(model, first_frames, steps=STEPS, guidance=IMAGE_GUIDANCE, generator=None, **sampler):
     """first_frames (B, 1, 64, 64) → clips (B, 16, 1, 64, 64) that start from them. The network
     names the digit it sees (`recognise`) and is conditioned on the frame and that label, guided
     against the unconditional model. The first latent frame of the output is the still's own
     latent: the condition is known, not generated."""
     first = encode_frames(model, first_frames)
     digits = model.recognise(first).argmax(dim=1)
-    z = sample_latents(model, first, digits, steps=steps, guidance=guidance, generator=generator)
+    z = sample_latents(model, first, digits, steps=steps, guidance=guidance, generator=generator, **sampler)
     z[:, 0] = first
     return decode(model, z)
 
 
 @torch.no_grad()
-def label_to_video(model, labels, steps=STEPS, guidance=3.0, generator=None):
+def label_to_video(model, labels, steps=STEPS, guidance=3.0, generator=None, **sampler):
     """labels (B,) digit classes → clips (B, 16, 1, 64, 64) of that digit moving, from noise alone."""
     if (not isinstance(labels, torch.Tensor) or labels.dim() != 1 or labels.dtype != torch.long or not len(labels)
             or labels.min() < 0 or labels.max() >= CLASSES):
         raise ValueError(f"labels: expected a (B,) long tensor of digit classes 0…{CLASSES - 1}; "
                          f"got {tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__} "
                          f"{getattr(labels, 'dtype', '')}".rstrip())
-    return decode(model, sample_latents(model, labels=labels, steps=steps, guidance=guidance, generator=generator))
+    return decode(model, sample_latents(model, labels=labels, steps=steps, guidance=guidance, generator=generator, **sampler))
 
 
 # ---------------------------------------------------------------------------------------------
