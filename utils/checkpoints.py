@@ -30,7 +30,6 @@ class CheckpointError(RuntimeError):
     """A checkpoint that is missing, corrupt, altered, or made for another model."""
 
 
-
 def sha256_file(path):
     digest = hashlib.sha256()
     with open(path, "rb") as file:

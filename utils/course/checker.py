@@ -15,7 +15,6 @@ import numpy as np
 import torch
 
 
-
 PASSED, FAILED, NOT_YET = "✓", "✗", "○"
 
 

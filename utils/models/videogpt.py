@@ -16,30 +16,12 @@ flattens (> 1) or sharpens (< 1) the distribution.
 VideoGPT itself conditions on frames through cross-attention to a ResNet's features; here the
 frame's own tokens are the condition, as in later token-based video models.
 
-Result, and what is missing. Trained for 2000 steps (23 CPU minutes) the prior moves the digit (its
-clips beat a static frame on FVD-lite), but it does not keep the digit's shape: the evaluation
-network recognises the given digit in about 11% of the generated frames, far below the course's bar
-of 80%. Two tokenizers whose decoder also sees the first frame (after CCVS, Le Moing et al. 2021)
-did not help: one with a flow per 16×16 block plus a correction image (27.4 dB; its samples tore
-the digit apart, identity 11%, FVD-lite 23.6), one with a single displacement per frame (after 1500
-steps it had not learned to move the digit: 14.3 dB). Nor did 1200 more training steps of the
-shipped prior (identity still 11%). The tokens are part of the problem, measured by
-`vqvae.token_stability` on 128 held-out clips: noise too faint to see (σ = 0.01) changes 31% of
-them, and cells with no ink within 16 px take 48 different codes. The prior spends much of its 2.6
-nats per token choosing between near-synonymous codes, and it does not carry the digit from one
-group of frames to the next: its first generated frame keeps the given digit in 9% of clips, the
-tokenizer's own reconstructions in 93%. The synonyms are not the whole story, though: a codebook
-seeded and restarted k-means++-style (codes drawn far from those taken, not uniformly, which puts
-most of them on the background) halved them (24 background codes, 20% of tokens changed by
-σ = 0.01, still 27.0 dB), and the prior trained on it reached a lower loss (2.47 nats against 2.67)
-but kept the digit in 11% of frames again (FVD-lite 14.8). Two more tries did not help. A label
-embedding on tokens 64…, fine-tuned 400 steps on labelled clips (label hidden half the time),
-changed the held-out cross-entropy by 0.002 nats between the true label and none, and identity with
-the true label, guided at w = 1 / 3 / 5, stayed at 11 / 12 / 11% (64 clips); trained from scratch
-with the label and a head naming the first frame's digit (2400 steps, 26 min, token embeddings
-started from the code vectors), guided by the named digit at w = 3: identity 10%, FVD-lite 32.1.
-The VQ-VAE with lesson 07's normalisation-free encoder reached only 22.0 dB, with less stable
-tokens (σ = 0.002 noise changes 27% of them, against 7%). See the card for the measured figures.
+Result. The shipped prior moves the digit (its clips beat a static frame on FVD-lite) but does not
+keep the digit's shape: the evaluation network recognises the given digit in about one generated
+frame in ten (the card's identity_kept), far below the course's bar of 80%. What was tried to close
+the gap — tokenizers whose decoder sees the first frame, longer training, a label, a
+normalisation-free tokenizer, a k-means++ codebook — is in the model card's notes, each with its
+measurements.
 """
 import functools
 import math
