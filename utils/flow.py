@@ -51,7 +51,10 @@ def backward_warp(image, flow):
     """Sample `image` at x + flow(x) with bilinear interpolation: image (N, C, H, W) or (C, H, W),
     flow (N, 2, H, W) or (2, H, W) in pixels. Points outside take the nearest border value."""
     batched = isinstance(image, torch.Tensor) and image.ndim == 4
-    check_video(image, "image") if batched else check_image(image, "image")
+    if batched:
+        check_video(image, "image")
+    else:
+        check_image(image, "image")
     if not isinstance(flow, torch.Tensor) or not flow.is_floating_point() or flow.ndim != image.ndim:
         raise ValueError(f"flow: expected a float tensor (N, 2, H, W) or (2, H, W) in pixels, like the image; got "
                          f"{tuple(flow.shape) if isinstance(flow, torch.Tensor) else type(flow).__name__}")

@@ -67,10 +67,10 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
     """Train `model` for `steps` optimiser steps; return the list of losses.
 
     loss_fn(model, batch) → scalar loss. batches: an iterable of batches, or a function
-    step → batch (handy for generated data). progress=False hides the progress bar, for a loop
-    that shows its own. cosine=True lowers the learning rate from lr to 0
-    along a half cosine. On CUDA the forward pass runs in bfloat16 (or float16 with loss
-    scaling where bfloat16 is not supported).
+    step → batch (handy for generated data). cosine=True lowers the learning rate from lr to 0
+    along a half cosine. progress=False hides the progress bar, for a loop that shows its own.
+    On CUDA the forward pass runs in bfloat16 (or float16 with loss scaling where bfloat16 is
+    not supported).
     """
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device).train()
