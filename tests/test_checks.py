@@ -20,6 +20,7 @@ REFERENCES = [
     (lesson03.check_discriminator_loss, vgan.discriminator_loss),
     (lesson04.check_vector_quantize, vqvae.vector_quantize),
     (lesson04.check_reparameterize, svg.reparameterize),
+    (lesson04.check_gaussian_kl, svg.gaussian_kl),
     (lesson04.check_cycle_loss, cyclegan.cycle_loss),
     (lesson04.check_causal_mask, videogpt.causal_mask),
     (lesson07.check_flow_matching_pair, flow_matching.flow_matching_pair),

@@ -3,7 +3,7 @@ import torch
 
 from utils.course.checker import compare_numbers, compare_tensors, describe, rng, run_cases
 from utils.models.cyclegan import cycle_loss
-from utils.models.svg import reparameterize
+from utils.models.svg import gaussian_kl, reparameterize
 from utils.models.videogpt import causal_mask
 from utils.models.vqvae import vector_quantize
 
@@ -84,6 +84,22 @@ def check_reparameterize(student_fn):
               torch.full((1, 2), 2.0)),
              ("ε = 0: z = μ whatever σ", (mu, log_variance, torch.zeros_like(noise)), mu)]
     return run_cases("reparameterize", student_fn, cases)
+
+
+def check_gaussian_kl(student_fn):
+    """gaussian_kl(mu_q, log_variance_q, mu_p, log_variance_p): (B, Z) each → (B,), the KL
+    divergence of two diagonal Gaussians summed over the Z dimensions."""
+    mu_q, log_variance_q = torch.randn(4, 3, generator=rng(33)), torch.randn(4, 3, generator=rng(34))
+    mu_p, log_variance_p = torch.randn(4, 3, generator=rng(35)), torch.randn(4, 3, generator=rng(36))
+    zeros, one = torch.zeros(1, 1), torch.ones(1, 1)
+    four = torch.full((1, 1), 4.0).log()
+    cases = [("q = p: the divergence is 0 for every clip", (mu_q, log_variance_q, mu_q, log_variance_q), torch.zeros(4)),
+             ("q = N(1, 1), p = N(0, 1) in one dimension: ½ μ² = 0.5", (one, zeros, zeros, zeros), torch.full((1,), 0.5)),
+             ("q = N(0, 1), p = N(0, 4): log σ_p − log σ_q + σ_q² / (2σ_p²) − ½ = log 2 − 3/8 (the inputs are log-variances)",
+              (zeros, zeros, zeros, four), gaussian_kl(zeros, zeros, zeros, four)),
+             ("4 clips, 3 dimensions each: sum over the dimensions, one number per clip",
+              (mu_q, log_variance_q, mu_p, log_variance_p), gaussian_kl(mu_q, log_variance_q, mu_p, log_variance_p))]
+    return run_cases("gaussian_kl", student_fn, cases)
 
 
 def check_cycle_loss(student_fn):
