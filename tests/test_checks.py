@@ -15,6 +15,7 @@ REFERENCES = [
     (lesson01.check_frame_differences, video.frame_differences),
     (lesson02.check_backward_warp, flow.backward_warp),
     (lesson02.check_lucas_kanade_step, flow.lucas_kanade_step),
+    (lesson02.check_horn_schunck_step, flow.horn_schunck_step),
     (lesson02.check_psnr, metrics.psnr),
     (lesson03.check_convlstm_step, convlstm.convlstm_step),
     (lesson03.check_discriminator_loss, vgan.discriminator_loss),

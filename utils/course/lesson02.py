@@ -48,6 +48,20 @@ def _compare_flow(got, expected):
                       "the ridge on the diagonal, and the (u, v) order")
 
 
+def check_horn_schunck_step(student_fn):
+    """horn_schunck_step(frame0, frame1, alpha, iterations) on gray (N, 1, H, W) → flow (N, 2, H, W)."""
+    texture = data.smooth_texture(32, 32, seed=5)[None]
+    moved = flow.backward_warp(texture, torch.tensor([-0.6, 0.3]).view(1, 2, 1, 1).expand(1, 2, 32, 32))
+    other = data.smooth_texture(32, 32, seed=6)[None]
+    cases = [("identical frames: zero flow", (texture, texture, 0.2, 10), flow.horn_schunck_step(texture, texture, 0.2, 10)),
+             ("one iteration from zero flow: ū = v̄ = 0, so the update is −I·It / (α² + Ix² + Iy²)", (texture, moved, 0.2, 1),
+              flow.horn_schunck_step(texture, moved, 0.2, 1)),
+             ("a texture moved by (0.6, −0.3) pixels, 50 iterations (ū, v̄: the mean of the 8 neighbours, borders repeated)",
+              (texture, moved, 0.2, 50), flow.horn_schunck_step(texture, moved, 0.2, 50)),
+             ("two unrelated textures, a stronger smoothness α = 0.5", (texture, other, 0.5, 20), flow.horn_schunck_step(texture, other, 0.5, 20))]
+    return run_cases("horn_schunck_step", student_fn, cases, compare=_compare_flow)
+
+
 def check_psnr(student_fn):
     """psnr(pred, target): mean over frames of 10·log10(1 / MSE_frame), for videos in [0, 1]."""
     target = torch.rand(4, 3, 8, 8, generator=rng(7))
