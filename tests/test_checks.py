@@ -27,6 +27,8 @@ REFERENCES = [
     (lesson07.check_flow_matching_pair, flow_matching.flow_matching_pair),
     (lesson07.check_euler_step, flow_matching.euler_step),
     (lesson07.check_classifier_free_guidance, flow_matching.classifier_free_guidance),
+    (lesson07.check_sample, lambda model, noise, first, labels, steps, guidance: flow_matching.sample_latents(
+        model, first, labels, steps=steps, guidance=guidance, noise=noise)),
 ]
 
 

@@ -2,7 +2,8 @@
 import torch
 
 from utils.course.checker import compare_tensors, describe, rng, run_cases
-from utils.models.flow_matching import classifier_free_guidance, euler_step, flow_matching_pair
+from utils.models.flow_matching import classifier_free_guidance, euler_step, flow_matching_pair, sample_latents
+from utils.models.space_time_transformer import LATENT_FRAMES, LATENT_SIZE, SpaceTimeTransformer
 
 
 def _compare_path_point(got, expected):
@@ -47,3 +48,38 @@ def check_classifier_free_guidance(student_fn):
              ("scale 3: three times as far from the unconditional velocity as the conditional one is",
               (v_u, v_c, 3.0), classifier_free_guidance(v_u, v_c, 3.0))]
     return run_cases("classifier_free_guidance", student_fn, cases)
+
+
+def _small_random_transformer():
+    """A tiny space-time transformer with random weights (a fresh one predicts v = 0 everywhere)."""
+    torch.manual_seed(0)
+    model = SpaceTimeTransformer(dim=32, depth=1).eval()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(0.1 * torch.randn(parameter.shape, generator=rng(76)))
+    return model
+
+
+def check_sample(student_fn):
+    """sample(model, noise, first_latent, labels, steps, guidance) → the latent at t = 1: Euler steps
+    from t = 0 with classifier-free guidance against (no first frame, no label) when guidance ≠ 1."""
+    model = _small_random_transformer()
+    shape = (2, LATENT_FRAMES, model.channels, LATENT_SIZE, LATENT_SIZE)
+    first = torch.randn(2, model.channels, LATENT_SIZE, LATENT_SIZE, generator=rng(77))
+    labels = torch.tensor([3, 7])
+
+    def case(description, first_latent, steps, guidance, seed):
+        noise = torch.randn(shape, generator=rng(seed))
+        with torch.no_grad():
+            expected = sample_latents(model, first_latent, labels, steps=steps, guidance=guidance, noise=noise)
+        return description, (model, noise, first_latent, labels, steps, guidance), expected
+
+    cases = [case("labels only, no guidance (w = 1), 2 steps: one network pass per step", None, 2, 1.0, 80),
+             case("labels only, guided at w = 3, 3 steps: the unguided pass has no first frame and NO_LABEL", None, 3, 3.0, 81),
+             case("a first frame and labels, guided at w = 2, 2 steps: times run from 0 to 1 in equal steps", first, 2, 2.0, 82)]
+
+    def compare(got, expected):
+        return compare_tensors(got.detach() if isinstance(got, torch.Tensor) else got, expected, atol=1e-4, rtol=1e-3)
+
+    with torch.no_grad():
+        return run_cases("sample", student_fn, cases, compare=compare)

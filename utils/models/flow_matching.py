@@ -106,12 +106,13 @@ def flow_matching_loss(model, batch, generator=None, image_share=0.5, recognitio
 
 @torch.no_grad()
 def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, guidance=1.0, generator=None,
-                   trajectory=False, step=euler_step, guide=classifier_free_guidance):
+                   trajectory=False, step=euler_step, guide=classifier_free_guidance, noise=None):
     """Integrate dx/dt = v from noise (t = 0) to data (t = 1) with `steps` Euler steps.
     first_latent (B, D, 8, 8) normalised, or None; labels (B,) or None; n: the batch size when
     neither is given. guidance w: classifier-free guidance against the fully unconditional
     model (w = 1: none, and half the cost). trajectory=True also returns every x_t. `step` and
-    `guide` are the two formulas of the loop (lesson 07's exercises can stand in for them)."""
+    `guide` are the two formulas of the loop (lesson 07's exercises can stand in for them);
+    `noise` (B, 5, D, 8, 8), if given, is the starting point instead of a fresh draw."""
     check_count(steps, "steps", meaning="the number of Euler steps")
     if not (isinstance(guidance, (int, float)) and math.isfinite(guidance)):
         raise ValueError(f"guidance: expected a finite number (1 = none); got {guidance!r}")
@@ -122,7 +123,7 @@ def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, g
     no_label = torch.full((B,), NO_LABEL, dtype=torch.long, device=device)
     labels = no_label if labels is None else labels.to(device)
     shape = (B, LATENT_FRAMES, model.channels, LATENT_SIZE, LATENT_SIZE)
-    x = torch.randn(shape, generator=generator).to(device)
+    x = torch.randn(shape, generator=generator).to(device) if noise is None else noise.to(device)
     times = torch.linspace(0, 1, steps + 1, device=device)
     path = [x]
     model.eval()
