@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from utils.video import check_image, check_video, to_gray
+from utils.video import check_image, check_video, describe, to_gray
 
 
 MAX_PIXELS = 1920 * 1088   # per frame; beyond Full HD the estimators take minutes on a CPU
@@ -57,7 +57,7 @@ def backward_warp(image, flow):
         check_image(image, "image")
     if not isinstance(flow, torch.Tensor) or not flow.is_floating_point() or flow.ndim != image.ndim:
         raise ValueError(f"flow: expected a float tensor (N, 2, H, W) or (2, H, W) in pixels, like the image; got "
-                         f"{tuple(flow.shape) if isinstance(flow, torch.Tensor) else type(flow).__name__}")
+                         f"{describe(flow)}")
     image, flow = (image, flow) if batched else (image[None], flow[None])
     if flow.shape[1] != 2 or flow.shape[-2:] != image.shape[-2:] or flow.shape[0] != image.shape[0]:
         raise ValueError(f"flow must be (N, 2, H, W) matching image (N, C, H, W) = {tuple(image.shape)}; "

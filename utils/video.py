@@ -18,7 +18,8 @@ EXPECTED = "a float32 tensor of shape (T, C, H, W) with C in {1, 3} and values i
 # ---------------------------------------------------------------------------------------------
 # validation
 
-def _describe(x):
+def describe(x):
+    """What a value is, for an error message: dtype and shape of a tensor or array, else its type."""
     if isinstance(x, torch.Tensor):
         return f"a {x.dtype} tensor of shape {tuple(x.shape)}"
     if isinstance(x, np.ndarray):
@@ -35,20 +36,20 @@ def check_video(video, name="video"):
     """Return `video` unchanged if it follows the convention; otherwise raise a clear error."""
     if not isinstance(video, torch.Tensor):
         hint = " Convert it with utils.video.from_numpy(array)." if isinstance(video, np.ndarray) else ""
-        raise TypeError(f"{name}: expected {EXPECTED}; got {_describe(video)}.{hint}")
+        raise TypeError(f"{name}: expected {EXPECTED}; got {describe(video)}.{hint}")
     if video.ndim != 4:
         hint = {
             3: " A single image (C, H, W)? Add a time axis: image[None].",
             5: " A batch (B, T, C, H, W)? Pass one video: batch[0].",
         }.get(video.ndim, "")
-        raise ValueError(f"{name}: expected {EXPECTED}; got {_describe(video)}.{hint}")
+        raise ValueError(f"{name}: expected {EXPECTED}; got {describe(video)}.{hint}")
     if video.shape[1] not in (1, 3):
         hint = " Channels last? Use rearrange(video, 't h w c -> t c h w')." if video.shape[-1] in (1, 3) else ""
-        raise ValueError(f"{name}: expected {EXPECTED}; got {_describe(video)} (C = {video.shape[1]}).{hint}")
+        raise ValueError(f"{name}: expected {EXPECTED}; got {describe(video)} (C = {video.shape[1]}).{hint}")
     if video.dtype != torch.float32 and not _mixed_precision(video):
         hint = {torch.uint8: " uint8 frames? Use video.float() / 255."}.get(
             video.dtype, " Convert it with video.float()." if video.is_floating_point() else "")
-        raise TypeError(f"{name}: expected {EXPECTED}; got {_describe(video)}.{hint}")
+        raise TypeError(f"{name}: expected {EXPECTED}; got {describe(video)}.{hint}")
     if video.numel() == 0:
         raise ValueError(f"{name}: expected {EXPECTED}; got an empty tensor of shape {tuple(video.shape)}.")
     low, high = video.min().item(), video.max().item()
@@ -62,7 +63,7 @@ def check_batch(batch, name="batch"):
     """Like `check_video`, for a batch of shape (B, T, C, H, W)."""
     if not isinstance(batch, torch.Tensor) or batch.ndim != 5:
         hint = " One video (T, C, H, W)? Add a batch axis: video[None]." if isinstance(batch, torch.Tensor) and batch.ndim == 4 else ""
-        raise ValueError(f"{name}: expected a batch of videos (B, T, C, H, W); got {_describe(batch)}.{hint}")
+        raise ValueError(f"{name}: expected a batch of videos (B, T, C, H, W); got {describe(batch)}.{hint}")
     check_video(rearrange(batch, "b t c h w -> (b t) c h w"), name)
     return batch
 
@@ -71,7 +72,7 @@ def check_frames(frames, name="first_frames", channels=1, size=(64, 64)):
     """A batch of still frames (B, C, H, W) for a model: float32 in [0, 1], C = `channels`, (H, W) = `size`."""
     if not isinstance(frames, torch.Tensor) or frames.ndim != 4:
         hint = " One frame (C, H, W)? Add a batch axis: frame[None]." if isinstance(frames, torch.Tensor) and frames.ndim == 3 else ""
-        raise ValueError(f"{name}: expected a batch of frames (B, {channels}, {size[0]}, {size[1]}); got {_describe(frames)}.{hint}")
+        raise ValueError(f"{name}: expected a batch of frames (B, {channels}, {size[0]}, {size[1]}); got {describe(frames)}.{hint}")
     check_video(frames, name)
     if tuple(frames.shape[1:]) != (channels, *size):
         raise ValueError(f"{name}: expected frames of shape (B, {channels}, {size[0]}, {size[1]}); got {tuple(frames.shape)}")
@@ -86,7 +87,7 @@ def check_clips(video, name="video"):
 def check_image(image, name="image"):
     """A still image (C, H, W), float in [0, 1]."""
     if not isinstance(image, torch.Tensor) or image.ndim != 3:
-        raise ValueError(f"{name}: expected an image tensor of shape (C, H, W), float in [0, 1]; got {_describe(image)}.")
+        raise ValueError(f"{name}: expected an image tensor of shape (C, H, W), float in [0, 1]; got {describe(image)}.")
     check_video(image[None], name)
     return image
 
@@ -125,11 +126,11 @@ def from_numpy(frames):
     if frames.ndim == 3:
         frames = frames[..., None]
     if frames.ndim != 4 or frames.shape[-1] not in (1, 3):
-        raise ValueError(f"expected uint8 frames of shape (T, H, W, C) or (T, H, W); got {_describe(frames)}")
+        raise ValueError(f"expected uint8 frames of shape (T, H, W, C) or (T, H, W); got {describe(frames)}")
     if frames.dtype != np.uint8:
-        raise TypeError(f"expected uint8 frames (0..255); got {_describe(frames)}")
+        raise TypeError(f"expected uint8 frames (0..255); got {describe(frames)}")
     if frames.size == 0:
-        raise ValueError(f"expected at least one frame of at least 1×1 pixel; got {_describe(frames)}")
+        raise ValueError(f"expected at least one frame of at least 1×1 pixel; got {describe(frames)}")
     return rearrange(torch.from_numpy(frames.copy()), "t h w c -> t c h w").float() / 255
 
 

@@ -50,7 +50,7 @@ from utils.models.evalnet import analyse, benchmark, image_to_video_metrics, loa
 from utils.models.latent_autoencoder import load_autoencoder
 from utils.models.space_time_transformer import CLASSES, LATENT_FRAMES, LATENT_SIZE, NO_LABEL, SpaceTimeTransformer
 from utils.training import fit
-from utils.video import check_count, check_frames
+from utils.video import check_count, check_frames, describe
 
 DROP = 0.5            # in training, each condition is dropped with this probability
 STEPS = 24            # Euler steps when sampling (the lesson measures how few are enough)
@@ -172,8 +172,7 @@ def label_to_video(model, labels, steps=STEPS, guidance=3.0, generator=None, **s
     if (not isinstance(labels, torch.Tensor) or labels.dim() != 1 or labels.dtype != torch.long or not len(labels)
             or labels.min() < 0 or labels.max() >= CLASSES):
         raise ValueError(f"labels: expected a (B,) long tensor of digit classes 0…{CLASSES - 1}; "
-                         f"got {tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__} "
-                         f"{getattr(labels, 'dtype', '')}".rstrip())
+                         f"got {describe(labels)}")
     return decode(model, sample_latents(model, labels=labels, steps=steps, guidance=guidance, generator=generator, **sampler))
 
 

@@ -37,6 +37,7 @@ from utils.models.evalnet import FRAMES as EVAL_FRAMES
 from utils.models.evalnet import REFERENCE_SEED, analyse, benchmark, fvd_lite, load_evaluator
 from utils.models.vgan import FRAMES, SPEED, Discriminator, discriminator_loss, generator_loss
 from utils.training import final_losses, fit_gan
+from utils.video import describe
 
 CONTENT, MOTION_NOISE, MOTION = 16, 8, 32     # sizes of z_C, ε_t and z_M(t) = h_t
 DIGIT, CANVAS = 24, 64
@@ -99,10 +100,6 @@ class Generator(nn.Module):
         return self.animate(self.digit(content), motion_noise)
 
 
-def _shape(x):
-    return tuple(x.shape) if isinstance(x, torch.Tensor) else f"a {type(x).__name__}"
-
-
 def random_codes(n, frames=FRAMES, device=None, generator=None):
     """z_C (n, CONTENT) and ε (n, frames, MOTION_NOISE) drawn from N(0, I)."""
     return (torch.randn(n, CONTENT, generator=generator).to(device),
@@ -159,11 +156,11 @@ def train_step(gan, optimizer_g, optimizer_d, batch):
 def generate(model, content, motion_noise):
     """Clips (B, T, 1, 64, 64) on the CPU for given codes (see random_codes)."""
     if not (isinstance(content, torch.Tensor) and content.ndim == 2 and content.shape[1] == CONTENT):
-        raise ValueError(f"content: expected z_C of shape (B, {CONTENT}); got {_shape(content)}")
+        raise ValueError(f"content: expected z_C of shape (B, {CONTENT}); got {describe(content)}")
     if not (isinstance(motion_noise, torch.Tensor) and motion_noise.ndim == 3 and motion_noise.shape[2] == MOTION_NOISE
             and motion_noise.shape[0] == content.shape[0] and motion_noise.shape[1] >= 2):
         raise ValueError(f"motion_noise: expected ε of shape ({content.shape[0]}, T ≥ 2, {MOTION_NOISE}), "
-                         f"one code per frame; got {_shape(motion_noise)}")
+                         f"one code per frame; got {describe(motion_noise)}")
     generator = getattr(model, "generator", model)
     device = next(generator.parameters()).device
     generator.eval()

@@ -45,7 +45,7 @@ from utils.data import MovingDigits
 from utils.flow import backward_warp, blockwise
 from utils.models.evalnet import benchmark, image_to_video_metrics, measure
 from utils.training import final_losses, fit_gan
-from utils.video import check_batch, check_frames, check_video
+from utils.video import check_batch, check_frames, check_video, describe
 
 FRAMES = 16
 NOISE = 16                     # numbers in z, the first two of them the motion code
@@ -107,8 +107,7 @@ class Generator(nn.Module):
         B = first_frame.shape[0]
         z = random_z(B, first_frame.device) if z is None else z
         if not isinstance(z, torch.Tensor) or z.shape != (B, self.noise):
-            got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
-            raise ValueError(f"z: expected a motion code of shape ({B}, {self.noise}); got {got}")
+            raise ValueError(f"z: expected a motion code of shape ({B}, {self.noise}); got {describe(z)}")
         features, x = [], first_frame * 2 - 1
         for layer in self.encoder:
             x = layer(x)

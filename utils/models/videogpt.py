@@ -36,7 +36,7 @@ from utils.data import MovingDigits
 from utils.models import vqvae
 from utils.models.evalnet import benchmark, image_to_video_metrics, measure
 from utils.training import fit
-from utils.video import check_count, check_frames, check_positive
+from utils.video import check_count, check_frames, check_positive, describe
 
 LATENT_FRAMES, LATENT_SIZE = 1 + (vqvae.FRAMES - 1) // vqvae.GROUP, 8
 TOKENS_PER_FRAME = LATENT_SIZE * LATENT_SIZE      # 64: the first frame's tokens, the condition
@@ -122,8 +122,7 @@ def sample(model, prefix, temperature=1.0, top_k=None, generator=None):
     """prefix (B, n0) tokens → (B, SEQUENCE) tokens, one new token at a time with a KV cache."""
     if not (isinstance(prefix, torch.Tensor) and prefix.ndim == 2 and prefix.dtype == torch.long
             and 0 < prefix.shape[1] < SEQUENCE):
-        got = f"{tuple(prefix.shape)} {prefix.dtype}" if isinstance(prefix, torch.Tensor) else f"a {type(prefix).__name__}"
-        raise ValueError(f"prefix: expected (B, n) long tokens with 0 < n < {SEQUENCE}; got {got}")
+        raise ValueError(f"prefix: expected (B, n) long tokens with 0 < n < {SEQUENCE}; got {describe(prefix)}")
     codes = model.token_embedding.num_embeddings
     if prefix.min() < 0 or prefix.max() >= codes:
         raise ValueError(f"prefix: expected codebook indices 0 … {codes - 1}; got values in "
