@@ -51,6 +51,8 @@ lessons: $(STAMP)
 checkpoints: $(STAMP)
 	$(BIN)/python -m utils.train evalnet
 	$(BIN)/python -m utils.train convlstm
+	$(BIN)/python -m utils.train simvp
+	$(BIN)/python benchmarks/equal_compute.py --write-cards
 	$(BIN)/python -m utils.train vgan
 	for name in pix2pix cyclegan cyclegan_temporal mocogan svg vqvae videogpt latent_autoencoder flow_matching; do $(BIN)/python -m utils.train $$name || exit 1; done
 

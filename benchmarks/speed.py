@@ -1,6 +1,6 @@
 """How fast the shipped models are on this machine: sampling one 16-frame 64×64 clip from a
 loaded checkpoint (each model's own task: from a frame, two frames, noise, or translating a clip),
-and one training step at batch 16.
+10 frames from 10 for the two predictors of lesson 03, and one training step at batch 16.
 
     python benchmarks/speed.py                 # best device (CUDA → MPS → CPU)
     python benchmarks/speed.py --device cpu
@@ -15,7 +15,7 @@ import torch
 
 from utils import checkpoints, training
 from utils.models import (convlstm, cyclegan, evalnet, flow_matching, latent_autoencoder, mocogan, pix2pix,
-                          space_time_transformer, svg, vgan, videogpt, vqvae)
+                          simvp, space_time_transformer, svg, vgan, videogpt, vqvae)
 from utils.runtime import pick_device
 
 
@@ -40,7 +40,8 @@ def _loaded(build, name, device):
 
 
 def sampling(device, repeats):
-    """name → seconds to produce one 16-frame clip (each model's own task: see lesson 04's table)."""
+    """name → seconds to produce one 16-frame clip (each model's own task: see lesson 04's table),
+    and for the two predictors 10 frames from 10."""
     clip = evalnet.benchmark(1)["video"].to(device)                                 # (1, 16, 1, 64, 64)
     first, two = clip[:, 0], clip[:, :2]
     predictor, gan = _loaded(convlstm.ConvLSTMPredictor, "convlstm", device), _loaded(vgan.VideoGAN, "vgan", device)
@@ -48,7 +49,10 @@ def sampling(device, repeats):
     moco, vae = _loaded(mocogan.MoCoGAN, "mocogan", device), _loaded(svg.StochasticPredictor, "svg", device)
     gpt, tokenizer = _loaded(videogpt.VideoGPT, "videogpt", device), videogpt.load_tokenizer().to(device)
     flow = _loaded(space_time_transformer.SpaceTimeTransformer, "flow_matching", device)   # its autoencoder follows it to the device
+    cnn_predictor, ten_frames = _loaded(simvp.SimVP, "simvp", device), evalnet.benchmark(1, num_frames=10)["video"].to(device)
     jobs = {"convlstm": lambda: predictor(first[:, None], 15),
+            "convlstm (10 given → 10)": lambda: predictor(ten_frames, 10),
+            "simvp (10 given → 10)": lambda: cnn_predictor(ten_frames),
             "vgan": lambda: gan.generator(first),
             "pix2pix": lambda: pix2pix.rollout(p2p, two),
             "cyclegan": lambda: cyclegan.translate(cycle, clip),
@@ -88,6 +92,7 @@ def training_step(device, repeats):
     tokens = on({"tokens": torch.randint(vqvae.CODES, (16, videogpt.SEQUENCE))})
     latents = on({"latent": torch.randn(16, space_time_transformer.LATENT_FRAMES, latent_autoencoder.LATENT_CHANNELS, 8, 8), "labels": torch.arange(16) % 10})
     jobs = {"convlstm": _step(convlstm.ConvLSTMPredictor().to(device), convlstm.prediction_loss, {**long_clips, "context": 10}),
+            "simvp": _step(simvp.SimVP().to(device), simvp.prediction_loss, long_clips),
             "vgan": _gan_step(vgan.VideoGAN().to(device), vgan.train_step, clips),
             "pix2pix": _gan_step(pix2pix.Pix2Pix().to(device), pix2pix.train_step, {"video": clips["video"][:, :3]}),
             "cyclegan": _gan_step(cyclegan.CycleGAN().to(device), lambda *a: cyclegan.train_step(*a, temporal_weight=1.0), cycle_batch),
@@ -109,7 +114,7 @@ def main():
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} CPU threads"
     print(f"device: {device} ({name}), torch {torch.__version__}")
     for model, seconds in sampling(device, args.repeats).items():
-        print(f"sample one 16-frame 64×64 clip  {model:30s} {1000 * seconds:8.1f} ms")
+        print(f"sample one 64×64 clip           {model:30s} {1000 * seconds:8.1f} ms")
     for model, seconds in training_step(device, args.repeats).items():
         print(f"one training step (batch 16)     {model:30s} {1000 * seconds:8.1f} ms")
 

@@ -1,7 +1,13 @@
-"""The speed script runs and reports every model (it measures; it asserts no timings)."""
+"""The benchmark scripts run and report every model (they measure; they assert no timings), and the
+cards record the equal-compute runs."""
+import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from utils import checkpoints
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -10,7 +16,36 @@ def test_speed_script_reports_sampling_and_training_for_each_model():
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "speed.py"), "--device", "cpu", "--repeats", "1"],
                             capture_output=True, text=True, timeout=300, check=True)
     lines = result.stdout.splitlines()
-    for model in ("convlstm", "vgan", "pix2pix", "cyclegan", "mocogan", "svg", "videogpt", "flow (image", "flow (label"):
-        assert any("sample one 16-frame" in line and model in line for line in lines), result.stdout
-    for model in ("convlstm", "vgan", "pix2pix", "cyclegan", "mocogan", "svg", "vqvae", "videogpt", "autoencoder", "flow"):
+    for model in ("convlstm", "vgan", "pix2pix", "cyclegan", "mocogan", "svg", "videogpt", "flow (image", "flow (label",
+                  "convlstm (10 given", "simvp (10 given"):
+        assert any("sample one 64×64 clip" in line and model in line for line in lines), result.stdout
+    for model in ("convlstm", "simvp", "vgan", "pix2pix", "cyclegan", "mocogan", "svg", "vqvae", "videogpt", "autoencoder", "flow"):
         assert any("training step" in line and model in line for line in lines), result.stdout
+
+
+def test_equal_compute_script_trains_each_predictor_for_its_budget():
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "equal_compute.py"), "--budget", "3"],
+                            capture_output=True, text=True, timeout=600, check=True)
+    runs = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [name for run in runs for name in run] == ["convlstm", "simvp"], result.stdout
+    for run in runs:
+        entry = next(iter(run.values()))
+        assert entry["cpu_seconds"] == 3 and entry["threads"] == 1 and entry["steps"] >= 1
+        assert len(entry["mse_per_horizon"]) == 10
+
+
+def test_equal_compute_script_refuses_an_unknown_model():
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "equal_compute.py"), "lstm"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "expected some of convlstm, simvp" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["convlstm", "simvp"])
+def test_cards_record_the_equal_compute_run(name):
+    """The shipped cards carry a 300 CPU-second run (written by equal_compute.py --write-cards).
+    The ConvLSTM's bar: OpenSTL's ConvLSTM at 300 CPU-s on this task scored MSE 92.6, SSIM 0.70."""
+    entry = checkpoints.read_card(name)["equal_compute"]
+    assert entry["cpu_seconds"] == 300 and entry["threads"] == 1
+    assert entry["mse_10_to_10"] < checkpoints.read_card(name)["metrics"]["mse_repeat_last"]
+    if name == "convlstm":
+        assert entry["mse_10_to_10"] <= 92.6 and entry["ssim_10_to_10"] >= 0.65

@@ -95,7 +95,7 @@ def test_architecture_is_read_from_a_real_forward_pass():
     parts = display.architecture(convlstm.ConvLSTMPredictor(), torch.rand(1, 10, 1, 64, 64), 10)
     assert [name for name, *_ in parts] == ["cells.0", "cells.1", "readout"]
     calls = {name: count for name, _, _, count in parts}
-    assert calls == {"cells.0": 19, "cells.1": 19, "readout": 10}  # one step per frame seen or predicted, minus one
+    assert calls == {"cells.0": 19, "cells.1": 19, "readout": 19}  # a step, and a next frame, per frame seen or predicted, minus one
     assert parts[-1][2] == (1, 16, 16, 16)  # 4×4 patches of one gray frame on a 16×16 grid
     assert display.show_architecture(torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU()), torch.rand(2, 3)) is None
     assert [shape for _, _, shape, _ in display.architecture(torch.nn.Sequential(torch.nn.Linear(3, 4)), torch.rand(2, 3))] == [(2, 4)]

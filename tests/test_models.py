@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from utils import metrics
-from utils.models import convlstm, evalnet, vgan
+from utils.blocks import straight_through_clamp
+from utils.models import convlstm, evalnet, simvp, vgan
 
 
 def test_convlstm_predicts_the_requested_frames_in_range():
@@ -33,6 +34,49 @@ def test_convlstm_prediction_loss_trains_through_the_fed_back_frames():
 def test_convlstm_explains_bad_context(context, words):
     with pytest.raises(ValueError, match=words):
         convlstm.ConvLSTMPredictor()(context, 2)
+
+
+def test_convlstm_teacher_forcing_feeds_the_true_frames():
+    torch.manual_seed(0)
+    model = convlstm.ConvLSTMPredictor().eval()
+    video = torch.rand(2, 6, 1, 32, 32)
+    with torch.no_grad():
+        forced = model.rollout(video, given=2, steps=5, teacher_share=1.0)
+        given_all = model.rollout(video, given=5, steps=5)
+        free = model.rollout(video, given=2, steps=5)
+    assert torch.allclose(forced, given_all), "with a share of 1 every input is the true frame"
+    assert not torch.allclose(forced, free)
+
+
+def test_straight_through_clamp_clamps_forwards_and_passes_gradients_back():
+    x = torch.tensor([-0.5, 0.25, 1.5], requires_grad=True)
+    y = straight_through_clamp(x)
+    assert y.tolist() == [0.0, 0.25, 1.0]
+    (y * torch.tensor([-1.0, 2.0, 3.0])).sum().backward()
+    assert x.grad.tolist() == [-1.0, 2.0, 3.0], "a pixel below 0 must still learn to light up"
+
+
+def test_simvp_predicts_ten_frames_in_range_and_trains():
+    torch.manual_seed(0)
+    model = simvp.SimVP()
+    video = torch.rand(2, 20, 1, 64, 64)
+    with torch.no_grad():
+        future = model.eval()(video[:, :10])
+    assert future.shape == (2, 10, 1, 64, 64)
+    assert 0 <= future.min() and future.max() <= 1
+    simvp.prediction_loss(model.train(), {"video": video}).backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+@pytest.mark.parametrize("context, words", [
+    (torch.rand(1, 9, 1, 64, 64), "10 frames"),
+    (torch.rand(1, 10, 1, 62, 62), "multiples of 4"),
+    (torch.rand(10, 1, 64, 64), r"\(B, T, C, H, W\)"),
+    (torch.rand(1, 10, 1, 64, 64) * 255, "values in"),
+])
+def test_simvp_explains_bad_context(context, words):
+    with pytest.raises(ValueError, match=words):
+        simvp.SimVP()(context)
 
 
 def test_vgan_shapes_streams_and_noise():

@@ -35,6 +35,15 @@ def test_fit_accepts_an_iterable_and_stops_on_nan():
         training.fit(model, lambda m, b: m(b[0]).sum() * float("nan"), _regression_batch, steps=2, live_plot=False)
 
 
+def test_fit_stops_at_its_cpu_budget_with_the_cosine_run_along_it():
+    model = nn.Linear(4, 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    losses = training.fit(model, _loss, _regression_batch, steps=10**7, optimizer=optimizer, cosine=True,
+                          live_plot=False, progress=False, cpu_budget=0.5)
+    assert 10 < len(losses) < 10**7, "stopped by the budget, not by the steps"
+    assert optimizer.param_groups[0]["lr"] < 0.05 * 0.1, "the learning rate fell along the budget"
+
+
 def test_save_load_round_trip(tmp_path):
     model = nn.Linear(4, 1)
     card = checkpoints.save_checkpoint(model, "tiny", {"seed": 1, "steps": 0, "metrics": {"mse": 1.0}}, tmp_path)

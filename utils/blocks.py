@@ -5,6 +5,7 @@ of normalisation reaches every model at once.
     up(c_in, c_out)             double them back: transposed conv → norm → ReLU
     ResidualBlock(c)            x + conv(act(norm(conv(act(norm(x))))))   (He et al. 2016)
     PatchDiscriminator(c_in)    PatchGAN (Isola et al. 2017): one real/fake logit per patch
+    straight_through_clamp(x)   x clamped to [0, 1], with the gradient of x itself
 GroupNorm rather than BatchNorm everywhere: it does not depend on the batch, so a model behaves
 the same in training and when it samples one clip.
 """
@@ -65,3 +66,11 @@ class PatchDiscriminator(nn.Module):
     def forward(self, images):
         """images (B, C, H, W) in [-1, 1] → logits (B, H/4, W/4), one per patch (64×64 → 16×16)."""
         return self.layers(images)[:, 0]
+
+
+def straight_through_clamp(x):
+    """x clamped to [0, 1] forwards, the identity backwards (Bengio et al. 2013's straight-through
+    estimator). A predicted pixel can reach exact black, which a sigmoid only approaches as its
+    gradient vanishes (leaving a grey floor), and a pixel pushed below 0 still learns to light up
+    when a digit arrives there, which a plain clamp's zero gradient would forbid."""
+    return x + (x.clamp(0, 1) - x).detach()

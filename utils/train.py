@@ -20,13 +20,14 @@ import torch
 
 from utils.checkpoints import CHECKPOINTS, load_checkpoint, train_and_save, write_card
 from utils.models import (convlstm, cyclegan, evalnet, flow_matching, latent_autoencoder, mocogan, pix2pix,
-                          space_time_transformer, svg, vgan, videogpt, vqvae)
+                          simvp, space_time_transformer, svg, vgan, videogpt, vqvae)
 from utils.runtime import pick_device
 
 # name → (build the model, train(model, **options) → card, evaluate(model) → metrics)
 RECIPES = {
     "evalnet": (evalnet.VideoClassifier, evalnet.train, evalnet.evaluate),
     "convlstm": (convlstm.ConvLSTMPredictor, convlstm.train, convlstm.evaluate),
+    "simvp": (simvp.SimVP, simvp.train, simvp.evaluate),
     "vgan": (vgan.VideoGAN, vgan.train, vgan.evaluate),
     "pix2pix": (pix2pix.Pix2Pix, pix2pix.train, pix2pix.evaluate),
     "cyclegan": (cyclegan.CycleGAN, cyclegan.train, cyclegan.evaluate),

@@ -5,6 +5,7 @@ progress bar, redraw the loss curves in place when run in a notebook, and on CUD
 pass in mixed precision. Saving and loading what they train is `utils.checkpoints`.
 """
 import math
+import time
 
 import matplotlib.pyplot as plt
 import torch
@@ -63,12 +64,15 @@ def _autocast_dtype(device):
 
 
 def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, device=None, live_plot=True,
-        plot_every=None, desc="training", progress=True):
+        plot_every=None, desc="training", progress=True, cpu_budget=None):
     """Train `model` for `steps` optimiser steps; return the list of losses.
 
     loss_fn(model, batch) → scalar loss. batches: an iterable of batches, or a function
     step → batch (handy for generated data). cosine=True lowers the learning rate from lr to 0
     along a half cosine. progress=False hides the progress bar, for a loop that shows its own.
+    cpu_budget=S stops once this process has used S CPU-seconds (all its threads together), even
+    before `steps`, and the cosine then runs along the budget: how models are compared at equal
+    compute (benchmarks/equal_compute.py).
     On CUDA the forward pass runs in bfloat16 (or float16 with loss scaling where bfloat16 is
     not supported).
     """
@@ -77,12 +81,21 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     amp_dtype = _autocast_dtype(device)
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if cosine else None
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if cosine and cpu_budget is None else None
+    base_lrs = [group["lr"] for group in optimizer.param_groups]
+    start_cpu = time.process_time()
     batch_iterator = None if callable(batches) else iter(batches)
     curves = _LiveCurves(desc, plot_every or max(steps // 10, 1), live_plot)
     losses = []
-    bar = tqdm(range(steps), desc=desc, disable=not progress)
+    bar = tqdm(range(steps) if cpu_budget is None else iter(range(steps)), desc=desc, disable=not progress)  # no total under a budget
     for step in bar:
+        if cpu_budget is not None:
+            spent = (time.process_time() - start_cpu) / cpu_budget
+            if spent >= 1:
+                break
+            if cosine:
+                for group, base_lr in zip(optimizer.param_groups, base_lrs):
+                    group["lr"] = base_lr * 0.5 * (1 + math.cos(math.pi * spent))
         batch = to_device(batches(step) if batch_iterator is None else next(batch_iterator), device)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             loss = loss_fn(model, batch)
@@ -97,6 +110,8 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
         losses.append(loss.item())
         bar.set_postfix(loss=f"{losses[-1]:.4g}")
         curves.update(step, {"loss": losses}, last=step + 1 == steps)
+    if len(losses) < steps:  # stopped by the budget: show the curve to its end
+        curves.update(len(losses) - 1, {"loss": losses}, last=True)
     curves.close()
     model.eval()
     return losses

@@ -10,21 +10,22 @@ An LSTM whose matrix products are convolutions (*), so that its state keeps the 
     H_t = o_t ∘ tanh(C_t)                           hidden state
 The paper also feeds C into the gates ("peepholes"); like most implementations we leave them out.
 As in the paper, each 64×64 frame is cut into 4×4 patches first (a 16×16 grid of 16 values), so
-that a 3×3 convolution sees a 12×12-pixel neighbourhood.
+that a 5×5 convolution sees a 20×20-pixel neighbourhood.
 
-The predictor reads the k given frames, then feeds each prediction back in as the next input.
-It is trained with mean squared error, the deterministic loss of lesson 03: when the past does not
-fix the future (k = 1: which way will the digit go?), the prediction that minimises MSE is the
-average of the possible futures — a blur.
+The predictor predicts the next frame at every step. It reads the k given frames, then feeds each
+prediction back in as the next input; in training, a share of the clips gets the true frame
+instead (teacher forcing). It is trained with mean squared error, the deterministic loss of
+lesson 03: when the past does not fix the future (k = 1: which way will the digit go?), the
+prediction that minimises MSE is the average of the possible futures — a blur.
 """
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
+from utils.blocks import straight_through_clamp
 from utils.data import MovingDigits
-from utils.metrics import mse
-from utils.models.evalnet import BENCHMARK_SEED, benchmark, image_to_video_metrics
+from utils.models.evalnet import image_to_video_metrics, prediction_metrics
 from utils.training import fit
 from utils.video import check_batch, check_count, check_frames
 
@@ -57,41 +58,51 @@ class ConvLSTMCell(nn.Module):
 
 
 class ConvLSTMPredictor(nn.Module):
-    """A stack of ConvLSTM cells over 4×4-patch frames, with a 1×1 convolution reading all their
-    hidden states out into the next frame."""
+    """A stack of ConvLSTM cells over 4×4-patch frames, with a 1×1 convolution reading the last
+    cell's hidden state out into the next frame."""
 
-    def __init__(self, channels=1, hidden=(32, 32), kernel_size=3):
+    def __init__(self, channels=1, hidden=(32, 32), kernel_size=5):
         super().__init__()
         sizes = (channels * PATCH * PATCH, *hidden)
         self.cells = nn.ModuleList(ConvLSTMCell(a, b, kernel_size) for a, b in zip(sizes[:-1], sizes[1:]))
-        self.readout = nn.Conv2d(sum(hidden), channels * PATCH * PATCH, 1)
+        self.readout = nn.Conv2d(hidden[-1], channels * PATCH * PATCH, 1)
 
     def forward(self, context, future):
         """context (B, k, C, H, W) in [0, 1] → the next `future` frames (B, future, C, H, W)."""
         check_batch(context, "context")
         check_count(future, "future", meaning="the number of frames to predict")
-        if context.shape[-1] % PATCH or context.shape[-2] % PATCH:
-            raise ValueError(f"context: height and width must be multiples of {PATCH}; got {tuple(context.shape)}")
         k = context.shape[1]
+        return self.rollout(context, given=k, steps=k + future - 1)[:, k - 1:]
+
+    def rollout(self, frames, given, steps, teacher_share=0.0):
+        """Step through time predicting each next frame: returns the predictions of frames 1..steps
+        (B, steps, C, H, W). The input at step t is frames[:, t] for t < given, then the previous
+        prediction, or for a random share `teacher_share` of the clips the true frame (teacher forcing)."""
+        if frames.shape[-1] % PATCH or frames.shape[-2] % PATCH:
+            raise ValueError(f"frames: height and width must be multiples of {PATCH}; got {tuple(frames.shape)}")
         states, outputs = None, []
-        for t in range(k + future - 1):
-            frame = context[:, t] if t < k else outputs[-1]
+        for t in range(steps):
+            frame = frames[:, t] if t < given else outputs[-1]
+            if t >= given and teacher_share > 0:
+                teacher = torch.rand(len(frame), 1, 1, 1, device=frame.device) < teacher_share
+                frame = torch.where(teacher, frames[:, t], frame)
             x = rearrange(frame, "b c (h p) (w q) -> b (c p q) h w", p=PATCH, q=PATCH)  # (B, 16C, H/4, W/4)
             states = states or [cell.initial_state(x) for cell in self.cells]
             for i, cell in enumerate(self.cells):
                 states[i] = cell(x, states[i])
                 x = states[i][0]
-            if t >= k - 1:  # from here on each step predicts a frame we were not given
-                patches = self.readout(torch.cat([h for h, _ in states], dim=1))
-                outputs.append(rearrange(torch.sigmoid(patches), "b (c p q) h w -> b c (h p) (w q)", p=PATCH, q=PATCH))
+            patches = straight_through_clamp(self.readout(x))
+            outputs.append(rearrange(patches, "b (c p q) h w -> b c (h p) (w q)", p=PATCH, q=PATCH))
         return torch.stack(outputs, dim=1)
 
 
 def prediction_loss(model, batch):
-    """MSE of the frames after the context. The context length is drawn from 1..10 for each
-    batch, so that one model does both image-to-video (k = 1) and 10 → 10 prediction."""
-    video, k = batch["video"], batch["context"]
-    return F.mse_loss(model(video[:, :k], video.shape[1] - k), video[:, k:])
+    """MSE of every predicted frame, 1..T-1: the frames inside the context too (each one predicted
+    from those before it), which gives the cells a training signal at every step. The first
+    `context` frames are given, the rest fed back (see `rollout`)."""
+    video = batch["video"]
+    predicted = model.rollout(video, batch["context"], video.shape[1] - 1, teacher_share=batch.get("teacher_share", 0.0))
+    return F.mse_loss(predicted, video[:, 1:])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,35 +111,32 @@ def prediction_loss(model, batch):
 FRAMES = 20  # 10 given + 10 predicted, the Moving MNIST benchmark task
 
 
-def train(model, steps=1500, batch_size=16, lr=2e-3, seed=0):
-    """Train on fresh training-split clips every step; return the card's recipe and metrics."""
+def train(model, steps=1500, batch_size=16, lr=2e-3, teacher_share=0.5, seed=0, cpu_budget=None):
+    """Train on fresh training-split clips every step, the learning rate falling along a cosine;
+    return the card's recipe and metrics. cpu_budget: stop after that many CPU-seconds."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     clips = MovingDigits(num_frames=FRAMES, num_digits=1, split="train", length=steps * batch_size, seed=seed)
     clips_at = clips.batches(batch_size)
 
     def batch(step):
-        return {"video": clips_at(step)["video"],
+        return {"video": clips_at(step)["video"], "teacher_share": teacher_share,
                 "context": int(torch.randint(1, 11, (), generator=generator))}
 
-    losses = fit(model, prediction_loss, batch, steps, lr=lr, desc="ConvLSTM")
-    return {"recipe": {"steps": steps, "batch_size": batch_size, "lr": lr, "loss": "MSE, context k drawn from 1..10",
-                       "data": f"MovingDigits, 1 digit, {FRAMES} frames, train split"},
-            "seed": seed, "final_loss": round(sum(losses[-50:]) / 50, 5), "metrics": evaluate(model)}
+    losses = fit(model, prediction_loss, batch, steps, lr=lr, cosine=True, desc="ConvLSTM", cpu_budget=cpu_budget)
+    return {"recipe": {"steps": len(losses), "batch_size": batch_size, "lr": lr, "schedule": "cosine",
+                       "loss": f"MSE of frames 1..{FRAMES - 1}, context k drawn from 1..10, the rest fed back "
+                               f"(the true frame for a share {teacher_share} of the clips)",
+                       "cpu_budget_s": cpu_budget, "data": f"MovingDigits, 1 digit, {FRAMES} frames, train split"},
+            "seed": seed, "final_loss": round(sum(losses[-50:]) / len(losses[-50:]), 5), "metrics": evaluate(model)}
 
 
 @torch.no_grad()
-def evaluate(model, clips=128):
-    """10 → 10 prediction on held-out clips: per-frame MSE (OpenSTL convention) of the model and of
-    repeating the last given frame, and their ratio; and the image-to-video measures (k = 1)."""
-    video = benchmark(clips, num_frames=FRAMES, seed=BENCHMARK_SEED)["video"]
-    context, future = video[:, :10], video[:, 10:]
+def evaluate(model):
+    """10 → 10 prediction on held-out clips (evalnet.prediction_metrics), and the image-to-video
+    measures (k = 1)."""
     device = next(model.parameters()).device
-    predicted = torch.cat([model(part.to(device), 10).float().cpu() for part in context.split(32)])
-    repeat = context[:, -1:].expand_as(future)
-    model_mse, repeat_mse = mse(predicted, future), mse(repeat, future)
-    return {"mse_10_to_10": round(model_mse, 2), "mse_repeat_last": round(repeat_mse, 2),
-            "mse_ratio_to_repeat_last": round(model_mse / repeat_mse, 4),
+    return {**prediction_metrics(lambda context: model(context.to(device), 10)),
             "image_to_video": image_to_video_metrics(lambda first: image_to_video(model, first))}
 
 
