@@ -7,8 +7,10 @@ thread for the same number of CPU-seconds, then measured on the 10 → 10 Moving
     python benchmarks/equal_compute.py simvp --budget 60     # a quick look
     python benchmarks/equal_compute.py --write-cards         # record the runs on the shipped cards
 
-The number of steps a budget buys depends on the processor, so the figures move a little from
-machine to machine; the card records the steps, the CPU and the date with them.
+The number of steps a budget buys depends on the processor and on its load, so the figures move
+from machine to machine and run to run; the card records the steps, the CPU and the date with them.
+The two models are compared at equal compute with their own recipes: the ConvLSTM's also trains it
+for image-to-video (contexts of 1..10 frames), SimVP's only for 10 → 10.
 """
 import argparse
 import datetime

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from utils import metrics
 from utils.blocks import straight_through_clamp
@@ -46,6 +47,19 @@ def test_convlstm_teacher_forcing_feeds_the_true_frames():
         free = model.rollout(video, given=2, steps=5)
     assert torch.allclose(forced, given_all), "with a share of 1 every input is the true frame"
     assert not torch.allclose(forced, free)
+
+
+def test_convlstm_teacher_forcing_is_drawn_for_each_clip_and_step():
+    torch.manual_seed(0)
+    model = convlstm.ConvLSTMPredictor()
+    nn.init.zeros_(model.readout.weight), nn.init.zeros_(model.readout.bias)  # every prediction is black
+    inputs = []
+    model.cells[0].register_forward_hook(lambda cell, args, output: inputs.append(args[0].amax(dim=(1, 2, 3))))
+    with torch.no_grad():
+        model.rollout(torch.ones(64, 12, 1, 8, 8), given=2, steps=11, teacher_share=0.5)
+    teacher = torch.stack(inputs[2:], dim=1) > 0.5   # (clips, steps after the context): was the true (white) frame fed?
+    assert 0.4 < teacher.float().mean() < 0.6
+    assert ((teacher.any(dim=1)) & (~teacher.all(dim=1))).float().mean() > 0.9, "clips mix true and fed-back frames"
 
 
 def test_straight_through_clamp_clamps_forwards_and_passes_gradients_back():

@@ -12,10 +12,12 @@ The paper also feeds C into the gates ("peepholes"); like most implementations w
 As in the paper, each 64×64 frame is cut into 4×4 patches first (a 16×16 grid of 16 values), so
 that a 5×5 convolution sees a 20×20-pixel neighbourhood.
 
-The predictor predicts the next frame at every step. It reads the k given frames, then feeds each
-prediction back in as the next input; in training, a share of the clips gets the true frame
-instead (teacher forcing). It is trained with mean squared error, the deterministic loss of
-lesson 03: when the past does not fix the future (k = 1: which way will the digit go?), the
+The predictor predicts the next frame at every step, read out of the last cell and clamped to
+[0, 1] with a straight-through gradient. It reads the k given frames, then feeds each prediction
+back in as the next input; in training, at each step after the context each clip gets the true
+frame instead with probability teacher_share (teacher forcing at a fixed rate: scheduled
+sampling, Bengio et al. 2015, with a constant rate). It is trained with mean squared error, the
+deterministic loss of lesson 03: when the past does not fix the future (k = 1: which way will the digit go?), the
 prediction that minimises MSE is the average of the possible futures — a blur.
 """
 import torch
@@ -77,7 +79,8 @@ class ConvLSTMPredictor(nn.Module):
     def rollout(self, frames, given, steps, teacher_share=0.0):
         """Step through time predicting each next frame: returns the predictions of frames 1..steps
         (B, steps, C, H, W). The input at step t is frames[:, t] for t < given, then the previous
-        prediction, or for a random share `teacher_share` of the clips the true frame (teacher forcing)."""
+        prediction, or, independently for each clip and step with probability `teacher_share`, the
+        true frame (teacher forcing)."""
         if frames.shape[-1] % PATCH or frames.shape[-2] % PATCH:
             raise ValueError(f"frames: height and width must be multiples of {PATCH}; got {tuple(frames.shape)}")
         states, outputs = None, []
@@ -126,7 +129,7 @@ def train(model, steps=1500, batch_size=16, lr=2e-3, teacher_share=0.5, seed=0, 
     losses = fit(model, prediction_loss, batch, steps, lr=lr, cosine=True, desc="ConvLSTM", cpu_budget=cpu_budget)
     return {"recipe": {"steps": len(losses), "batch_size": batch_size, "lr": lr, "schedule": "cosine",
                        "loss": f"MSE of frames 1..{FRAMES - 1}, context k drawn from 1..10, the rest fed back "
-                               f"(the true frame for a share {teacher_share} of the clips)",
+                               f"(the true frame with probability {teacher_share} at each step)",
                        "cpu_budget_s": cpu_budget, "data": f"MovingDigits, 1 digit, {FRAMES} frames, train split"},
             "seed": seed, "final_loss": round(sum(losses[-50:]) / len(losses[-50:]), 5), "metrics": evaluate(model)}
 

@@ -4,14 +4,16 @@ Prediction"), with the gated spatiotemporal attention (gSTA) translator of Tan, 
 
 No recurrence and no attention over tokens: only convolutions, and all given frames at once.
     encoder     each frame alone    (B·T, C, H, W)       → (B·T, S, H/4, W/4)   strided 2D convolutions
-    translator  frames as channels  (B, T·S, H/4, W/4)   → (B, T·S, H/4, W/4)   gSTA blocks
-    decoder     each frame alone    (B·T, S, H/4, W/4)   → (B·T, C, H, W)       with a skip from the encoder
-Stacking the T frames' features as channels is what makes the translator spatiotemporal: every
-2D convolution over T·S channels mixes all the frames at each position. A gSTA block is a large
-kernel attention (Guo et al. 2022) with a gate:
-    a = DWConv_7×7,dilation 3(DWConv_5×5(x))          a 23×23 receptive field from two cheap depthwise convolutions
-    f, g = split(Conv_1×1(a)),  attention(x) = σ(g) ∘ f
-    x ← x + attention(norm(x)),  x ← x + MLP(norm(x))
+    translator  frames as channels  (B, T·S, H/4, W/4)   → (B, T·S, H/4, W/4)   1×1 to 64 channels, gSTA
+                                                                                blocks, 1×1 back, plus a residual
+    decoder     each frame alone    (B·T, S, H/4, W/4)   → (B·T, C, H, W)       with a skip from the encoder's
+                                                                                first layer (given t → predicted t + T)
+Stacking the T frames' features as channels is what makes the translator spatiotemporal: its 1×1
+convolutions mix all the frames' features at each position, and its depthwise convolutions spread
+them over the map. A gSTA block is a large kernel attention (Guo et al. 2022) with a gate:
+    a = DWConv_7×7,dilation 3(DWConv_5×5(GELU(Conv_1×1(x))))   the papers' "21×21" kernel: a 23×23 span
+    f, g = split(Conv_1×1(a)),  attention(x) = x + Conv_1×1(σ(g) ∘ f)
+    x ← x + s₁ ∘ attention(norm(x)),  x ← x + s₂ ∘ MLP(norm(x))        s₁, s₂: per-channel layer scales
 The T outputs are the T frames after the given ones (10 → 10 on Moving MNIST), trained with MSE,
 clamped to [0, 1] with a straight-through gradient (blocks.straight_through_clamp).
 """
