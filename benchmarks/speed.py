@@ -49,10 +49,10 @@ def sampling(device, repeats):
     moco, vae = _loaded(mocogan.MoCoGAN, "mocogan", device), _loaded(svg.StochasticPredictor, "svg", device)
     gpt, tokenizer = _loaded(videogpt.VideoGPT, "videogpt", device), videogpt.load_tokenizer().to(device)
     flow = _loaded(space_time_transformer.SpaceTimeTransformer, "flow_matching", device)   # its autoencoder follows it to the device
-    cnn_predictor, ten_frames = _loaded(simvp.SimVP, "simvp", device), evalnet.benchmark(1, num_frames=10)["video"].to(device)
+    simvp_net, ten_frames = _loaded(simvp.SimVP, "simvp", device), evalnet.benchmark(1, num_frames=10)["video"].to(device)
     jobs = {"convlstm": lambda: predictor(first[:, None], 15),
             "convlstm (10 given → 10)": lambda: predictor(ten_frames, 10),
-            "simvp (10 given → 10)": lambda: cnn_predictor(ten_frames),
+            "simvp (10 given → 10)": lambda: simvp_net(ten_frames),
             "vgan": lambda: gan.generator(first),
             "pix2pix": lambda: pix2pix.rollout(p2p, two),
             "cyclegan": lambda: cyclegan.translate(cycle, clip),
