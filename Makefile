@@ -54,7 +54,7 @@ checkpoints: $(STAMP)
 	$(BIN)/python -m utils.train simvp
 	$(BIN)/python benchmarks/equal_compute.py --write-cards
 	$(BIN)/python -m utils.train vgan
-	for name in pix2pix cyclegan cyclegan_temporal mocogan svg vqvae videogpt latent_autoencoder flow_matching; do $(BIN)/python -m utils.train $$name || exit 1; done
+	for name in pix2pix cyclegan cyclegan_temporal mocogan svg vqvae videogpt latent_autoencoder flow_matching shape_classifier caption_to_video; do $(BIN)/python -m utils.train $$name || exit 1; done
 
 # Removes the environment only: workspace/ holds students' work and is never removed.
 clean:

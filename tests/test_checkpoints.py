@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from utils import checkpoints, train
-from utils.models import evalnet
+from utils.models import caption_to_video, evalnet
 
 NAMES = sorted(train.RECIPES)
-MAX_BYTES = {"flow_matching": 10 * 1024 * 1024}  # lesson 07 sets its own bar; the others: 5 MB
+MAX_BYTES = {"flow_matching": 10 * 1024 * 1024, "caption_to_video": 10 * 1024 * 1024}  # lesson 07's; the others: 5 MB
 TIMINGS = "seconds"  # metrics that measure this machine's speed are not compared
 
 
@@ -92,6 +92,13 @@ def test_quality_bars(shipped):
         assert metrics["fvd_lite"] < metrics["fvd_lite_static_frame"]
     elif name == "vqvae":
         assert metrics["psnr_db"] >= 26
+    elif name == "shape_classifier":
+        assert metrics["all"] >= 0.98
+    elif name == "caption_to_video":  # follows its captions, more so with guidance, and steers a given still
+        guided, plain = (metrics[f"guidance_{w:g}"]["seen_captions"]["all"] for w in (caption_to_video.CAPTION_GUIDANCE, 1))
+        assert guided >= 0.8 and guided > plain
+        assert metrics[f"guidance_{caption_to_video.CAPTION_GUIDANCE:g}"]["held_out_captions"]["all"] >= 0.8
+        assert metrics["image_and_caption"]["direction"] >= 0.8
     else:
         pytest.fail(f"no quality bar for {name}")
 

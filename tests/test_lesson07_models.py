@@ -55,7 +55,7 @@ def test_the_network_sees_time_label_first_frame_and_other_latent_frames():
     changed = x.clone()
     changed[:, 4, :, :2, :2] += 1.0                          # one token of the last latent frame
     assert not torch.allclose(v[:, 0], model(changed, t, first, labels)[:, 0])   # reaches frame 0 through time attention
-    with pytest.raises(ValueError, match=r"expected \(B, 5, D, 8, 8\) latents"):
+    with pytest.raises(ValueError, match=r"expected \(B, 5, 8, 8, 8\) latents"):
         model(torch.randn(2, 4, 8, 8, 8), t, None, labels)
 
 

@@ -190,3 +190,15 @@ def frame_differences(video):
     """Mean absolute change between consecutive frames, shape (T − 1,): spikes mark cuts."""
     check_video(video)
     return (video[1:] - video[:-1]).abs().mean(dim=(1, 2, 3))
+
+
+def detect_cuts(video, sensitivity=8.0):
+    """Shot boundaries: the first frame of each new shot, as a list of indices. A frame starts a new
+    shot when its difference from the frame before exceeds the clip's median difference by more than
+    `sensitivity` median absolute deviations: a threshold that one cut cannot raise (a mean and a
+    standard deviation would grow with the very spike they should find)."""
+    check_positive(sensitivity, "sensitivity", meaning="how many median absolute deviations make a cut")
+    differences = frame_differences(video)
+    median = differences.median()
+    threshold = median + sensitivity * (differences - median).abs().median()
+    return ((differences > threshold).nonzero().flatten() + 1).tolist()

@@ -39,3 +39,36 @@ def check_frame_differences(student_fn):
              ("a flash at frame 2: differences 0, 0.5, 0.5", (flash,), video.frame_differences(flash)),
              ("random frames (mean over channels and pixels, absolute values)", (noisy,), video.frame_differences(noisy))]
     return run_cases("frame_differences", student_fn, cases)
+
+
+def _clip_with_jumps(jumps, frames=12):
+    """Gray 4×4 frames that brighten a little each frame (motion-like small differences that vary),
+    plus a jump in brightness before each frame in `jumps` {frame: size}."""
+    wiggle = torch.rand(frames, generator=rng(5)) * 0.004
+    level = 0.2 + 0.01 * torch.arange(frames) + wiggle
+    for frame, size in jumps.items():
+        level[frame:] += size
+    return level.clamp(0, 1).view(frames, 1, 1, 1).expand(frames, 1, 4, 4).contiguous()
+
+
+def check_detect_cuts(student_fn):
+    """detect_cuts(video, sensitivity) → the first frame of each new shot: the frames whose
+    difference from the one before exceeds median + sensitivity × median absolute deviation."""
+    two_stills = torch.cat([torch.full((4, 3, 4, 4), 0.2), torch.full((3, 3, 4, 4), 0.7)])
+    one_cut, small_and_large = _clip_with_jumps({6: 0.4}), _clip_with_jumps({3: 0.012, 8: 0.4})
+    cases = [("two stills joined: the second shot starts at frame 4 (a list of ints, not a tensor)", (two_stills, 8.0), [4]),
+             ("a clip that changes a little every frame, with one cut before frame 6", (one_cut, 8.0), video.detect_cuts(one_cut, 8.0)),
+             ("no cut: small, varying differences only — the threshold must follow the clip's own median",
+              (_clip_with_jumps({}), 8.0), video.detect_cuts(_clip_with_jumps({}), 8.0)),
+             ("a small jump before frame 3 and a large one before frame 8, sensitivity 8: only the large one",
+              (small_and_large, 8.0), video.detect_cuts(small_and_large, 8.0)),
+             ("the same clip with sensitivity 2: both", (small_and_large, 2.0), video.detect_cuts(small_and_large, 2.0))]
+
+    def compare(got, expected):
+        if isinstance(got, torch.Tensor):
+            return f"expected a list of frame indices like {expected}; got a tensor — use .tolist()"
+        if not isinstance(got, (list, tuple)) or list(got) != expected:
+            return f"expected the cuts {expected}; got {got!r}"
+        return None
+
+    return run_cases("detect_cuts", student_fn, cases, compare=compare)

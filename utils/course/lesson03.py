@@ -7,7 +7,7 @@ import torch
 from utils import data
 from utils.course.checker import (PASSED, ExerciseFailed, compare_numbers, compare_tensors, describe, not_attempted, rng,
                                   run_cases)
-from utils.models.convlstm import ConvLSTMCell
+from utils.models.convlstm import ConvLSTMCell, ConvLSTMPredictor, convlstm_step
 from utils.models.vgan import discriminator_loss
 
 
@@ -35,6 +35,28 @@ def check_convlstm_step(student_fn):
                  ("a random state; the forget gate is almost 1, so c_t ≈ c_{t-1} + i ∘ g", (cell.gates, x, h, c), cell(x, (h, c))),
                  ("x = 0: only the hidden state drives the gates", (cell.gates, torch.zeros_like(x), h, c), cell(torch.zeros_like(x), (h, c)))]
         return run_cases("convlstm_step", student_fn, cases, compare=_compare_state)
+
+
+def check_convlstm_predict(student_fn):
+    """convlstm_predict(model, context, future, step) → model(context, future): the predictor's rollout
+    written out, with `step` (a convlstm_step) as each cell's update. Runs on a small random
+    predictor, with the reference step, so that only the loop is checked."""
+    torch.manual_seed(0)
+    model = ConvLSTMPredictor(hidden=(6, 5), kernel_size=3).eval()
+    with torch.no_grad():
+        model.readout.weight.mul_(20)   # predictions spread over [0.2, 1.7]: one in six is clamped to 1
+        model.readout.bias.fill_(0.8)
+        clips = torch.rand(2, 6, 1, 16, 16, generator=rng(31))
+
+        def case(description, k, future):
+            return description, (model, clips[:, :k], future, convlstm_step), model(clips[:, :k], future)
+
+        cases = [case("one given frame, one predicted: read out from the last given frame, clamped to [0, 1]", 1, 1),
+                 case("three given frames, two predicted: the state carries over and the second prediction is fed back", 3, 2),
+                 case("five given frames, four predicted, two cells: each cell's h is the next cell's input", 5, 4)]
+        return run_cases("convlstm_predict", student_fn, cases,
+                         compare=lambda got, expected: compare_tensors(got.detach() if isinstance(got, torch.Tensor) else got,
+                                                                       expected, atol=1e-5))
 
 
 def check_discriminator_loss(student_fn):

@@ -51,8 +51,9 @@ class ConvLSTMCell(nn.Module):
         # the four gates' convolutions of x and h, computed as one convolution of [x, h]
         self.gates = nn.Conv2d(in_channels + hidden_channels, 4 * hidden_channels, kernel_size, padding=kernel_size // 2)
 
-    def forward(self, x, state):
-        return convlstm_step(self.gates, x, *state)
+    def forward(self, x, state, step=convlstm_step):
+        """`step` computes the update from the gates' convolution (lesson 03's exercise can stand in)."""
+        return step(self.gates, x, *state)
 
     def initial_state(self, x):
         zeros = x.new_zeros(x.shape[0], self.hidden_channels, *x.shape[2:])
@@ -69,18 +70,18 @@ class ConvLSTMPredictor(nn.Module):
         self.cells = nn.ModuleList(ConvLSTMCell(a, b, kernel_size) for a, b in zip(sizes[:-1], sizes[1:]))
         self.readout = nn.Conv2d(hidden[-1], channels * PATCH * PATCH, 1)
 
-    def forward(self, context, future):
+    def forward(self, context, future, step=convlstm_step):
         """context (B, k, C, H, W) in [0, 1] → the next `future` frames (B, future, C, H, W)."""
         check_batch(context, "context")
         check_count(future, "future", meaning="the number of frames to predict")
         k = context.shape[1]
-        return self.rollout(context, given=k, steps=k + future - 1)[:, k - 1:]
+        return self.rollout(context, given=k, steps=k + future - 1, step=step)[:, k - 1:]
 
-    def rollout(self, frames, given, steps, teacher_share=0.0):
+    def rollout(self, frames, given, steps, teacher_share=0.0, step=convlstm_step):
         """Step through time predicting each next frame: returns the predictions of frames 1..steps
         (B, steps, C, H, W). The input at step t is frames[:, t] for t < given, then the previous
         prediction, or, independently for each clip and step with probability `teacher_share`, the
-        true frame (teacher forcing)."""
+        true frame (teacher forcing). `step` is each cell's update."""
         if frames.shape[-1] % PATCH or frames.shape[-2] % PATCH:
             raise ValueError(f"frames: height and width must be multiples of {PATCH}; got {tuple(frames.shape)}")
         states, outputs = None, []
@@ -92,11 +93,16 @@ class ConvLSTMPredictor(nn.Module):
             x = rearrange(frame, "b c (h p) (w q) -> b (c p q) h w", p=PATCH, q=PATCH)  # (B, 16C, H/4, W/4)
             states = states or [cell.initial_state(x) for cell in self.cells]
             for i, cell in enumerate(self.cells):
-                states[i] = cell(x, states[i])
+                states[i] = cell(x, states[i], step)
                 x = states[i][0]
             patches = straight_through_clamp(self.readout(x))
             outputs.append(rearrange(patches, "b (c p q) h w -> b c (h p) (w q)", p=PATCH, q=PATCH))
         return torch.stack(outputs, dim=1)
+
+
+def predict(model, context, future, step=convlstm_step):
+    """model(context, future) with `step` as every cell's update: the loop lesson 03 writes out."""
+    return model(context, future, step=step)
 
 
 def prediction_loss(model, batch):

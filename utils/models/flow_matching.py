@@ -48,7 +48,7 @@ from utils.data import MovingDigits
 from utils.models import vqvae
 from utils.models.evalnet import analyse, benchmark, image_to_video_metrics, load_evaluator, measure
 from utils.models.latent_autoencoder import load_autoencoder
-from utils.models.space_time_transformer import CLASSES, LATENT_FRAMES, LATENT_SIZE, NO_LABEL, SpaceTimeTransformer
+from utils.models.space_time_transformer import CLASSES, SpaceTimeTransformer
 from utils.training import fit
 from utils.video import check_count, check_frames, describe
 
@@ -79,20 +79,22 @@ def classifier_free_guidance(v_unconditional, v_conditional, scale):
     return v_unconditional + scale * (v_conditional - v_unconditional)
 
 
-def flow_matching_loss(model, batch, generator=None, image_share=0.5, recognition_weight=0.0):
+def flow_matching_loss(model, batch, generator=None, image_share=0.5, recognition_weight=0.0, time_mean=0.0, time_std=1.0):
     """The flow-matching loss of a batch {"latent": (B, 5, D, 8, 8) normalised, "labels": (B,)}.
     A share `image_share` of the clips sees its first frame; each label is dropped with probability
     DROP (a clip with neither trains the unconditional model). With recognition_weight > 0 the
     network also learns to name the digit of each first frame it sees (cross-entropy).
-    Times are drawn logit-normal (Esser et al. 2024): more of them in the middle, where the
-    velocity is hardest to predict."""
+    Times are drawn logit-normal (Esser et al. 2024), logit(t) ~ N(time_mean, time_std²): more of
+    them in the middle, where the velocity is hardest to predict; a negative time_mean moves them
+    towards the noise."""
     x, labels = batch["latent"], batch["labels"]
     B, device = x.shape[0], x.device
     noise = torch.randn(x.shape, device=device, generator=generator)
-    t = torch.randn(B, device=device, generator=generator).sigmoid()
+    t = (time_mean + time_std * torch.randn(B, device=device, generator=generator)).sigmoid()
     x_t, target = flow_matching_pair(x, noise, t)
     keep_label = torch.rand(B, device=device, generator=generator) > DROP
-    dropped = torch.where(keep_label, labels, torch.full_like(labels, NO_LABEL))
+    keep_label = keep_label.view(-1, *[1] * (labels.dim() - 1))    # labels may be (B,) classes or (B, L) tokens
+    dropped = torch.where(keep_label, labels, torch.full_like(labels, model.no_label))
     # the clips with and without a first frame run as two calls (the "image given" flag is per call)
     given = round(B * image_share)
     velocity = [model(x_t[:given], t[:given], x[:given, 0], dropped[:given])] if given else []
@@ -120,9 +122,9 @@ def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, g
         check_count(n, "n", meaning="how many clips to draw (neither a first frame nor labels says)")
     device = next(model.parameters()).device
     B = n if first_latent is None and labels is None else len(first_latent if first_latent is not None else labels)
-    no_label = torch.full((B,), NO_LABEL, dtype=torch.long, device=device)
-    labels = no_label if labels is None else labels.to(device)
-    shape = (B, LATENT_FRAMES, model.channels, LATENT_SIZE, LATENT_SIZE)
+    labels = torch.full((B,), model.no_label, dtype=torch.long, device=device) if labels is None else labels.to(device)
+    no_label = torch.full_like(labels, model.no_label)
+    shape = (B, model.frames, model.channels, model.size, model.size)
     x = torch.randn(shape, generator=generator).to(device) if noise is None else noise.to(device)
     times = torch.linspace(0, 1, steps + 1, device=device)
     path = [x]
@@ -220,8 +222,7 @@ def train(model, steps=3000, finetune_steps=3000, batch_size=64, lr=1e-3, finetu
     finetune_image_to_video."""
     torch.manual_seed(seed)
     latents, labels = encode_clips(load_autoencoder().to(next(model.parameters()).device), clips, seed)
-    model.latent_mean.copy_(latents.mean(dim=(0, 1, 3, 4))[:, None, None])
-    model.latent_std.copy_(latents.std(dim=(0, 1, 3, 4))[:, None, None])
+    model.set_latent_statistics(latents)
     losses = fit_latents(model, latents, labels, steps, batch_size, lr, flow_matching_loss, "flow matching")
     finetune_losses = finetune_image_to_video(model, finetune_steps, batch_size, finetune_lr, clips, seed + 1)
     return {"recipe": {"stage 1": {"steps": steps, "batch_size": batch_size, "lr": lr, "schedule": "cosine",
@@ -252,7 +253,7 @@ def validation_loss(model, batch, seed=0):
 def training_flops(model, steps, batch_size):
     """Training compute by the usual rule (Kaplan et al. 2020): ≈ 6 × parameters × tokens seen
     (2 for the forward pass, 4 for the backward)."""
-    tokens = LATENT_FRAMES * (LATENT_SIZE // model.patch) ** 2
+    tokens = model.frames * (model.size // model.patch) ** 2
     return 6 * sum(p.numel() for p in model.parameters()) * tokens * batch_size * steps
 
 

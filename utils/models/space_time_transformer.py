@@ -83,16 +83,20 @@ class SpaceTimeTransformer(nn.Module):
     """v_θ(x_t, t, first frame, label): the velocity of a noisy latent clip.
 
     The latent statistics (per-channel mean and std over training clips) are buffers, so they
-    travel with the checkpoint: the network sees latents of unit scale."""
+    travel with the checkpoint: the network sees latents of unit scale. `no_label` is the label
+    that means "none" (utils.models.caption_to_video's sibling conditions on captions instead)."""
 
-    def __init__(self, dim=128, depth=4, heads=4, channels=LATENT_CHANNELS, patch=PATCH):
+    no_label = NO_LABEL
+
+    def __init__(self, dim=128, depth=4, heads=4, channels=LATENT_CHANNELS, patch=PATCH, frames=LATENT_FRAMES,
+                 size=LATENT_SIZE):
         super().__init__()
-        self.channels, self.patch = channels, patch
+        self.channels, self.patch, self.frames, self.size = channels, patch, frames, size
         patch_values = channels * patch * patch
-        tokens_per_frame = (LATENT_SIZE // patch) ** 2
+        tokens_per_frame = (size // patch) ** 2
         self.embed = nn.Linear(2 * patch_values, dim)                  # noisy latent ++ first-frame latent
         self.space_position = nn.Parameter(torch.randn(tokens_per_frame, dim) * 0.02)
-        self.time_position = nn.Parameter(torch.randn(LATENT_FRAMES, dim) * 0.02)
+        self.time_position = nn.Parameter(torch.randn(frames, dim) * 0.02)
         self.time_mlp = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
         self.label_embedding = nn.Embedding(CLASSES + 1, dim)           # + "no label"
         self.image_given = nn.Embedding(2, dim)                         # whether a first frame is given
@@ -114,16 +118,16 @@ class SpaceTimeTransformer(nn.Module):
         """x_t (B, 5, D, 8, 8) noisy latent; t (B,); first_latent (B, D, 8, 8), or None when no clip
         of the batch is given its first frame; labels (B,), NO_LABEL where none → velocity (B, 5, D, 8, 8)."""
         B, T, D, H, W = x_t.shape
-        if (T, H, W) != (LATENT_FRAMES, LATENT_SIZE, LATENT_SIZE):
-            raise ValueError(f"x_t: expected (B, {LATENT_FRAMES}, D, {LATENT_SIZE}, {LATENT_SIZE}) latents; "
+        if (T, D, H, W) != (self.frames, self.channels, self.size, self.size):
+            raise ValueError(f"x_t: expected (B, {self.frames}, {self.channels}, {self.size}, {self.size}) latents; "
                              f"got {tuple(x_t.shape)}")
         given = first_latent is not None
         first = first_latent if given else torch.zeros_like(x_t[:, 0])
         inputs = torch.cat([x_t, first[:, None].expand_as(x_t)], dim=2)                # (B, T, 2D, 8, 8)
         x = self.embed(rearrange(inputs, "b t c (h p) (w q) -> b t (h w) (p q c)", p=self.patch, q=self.patch))
         x = x + self.space_position + self.time_position[:, None]                      # (B, T, N, C)
-        condition = (self.time_mlp(time_embedding(t, x.shape[-1])) + self.label_embedding(labels)
-                     + self.image_given(torch.full_like(labels, int(given))))           # (B, C)
+        condition = (self.time_mlp(time_embedding(t, x.shape[-1])) + self.embed_labels(labels)
+                     + self.image_given(torch.full((B,), int(given), device=x_t.device)))   # (B, C)
         if given:
             condition = condition + self.image_encoder(first_latent)
         for block in self.blocks:
@@ -132,10 +136,20 @@ class SpaceTimeTransformer(nn.Module):
         x = self.unembed(modulate(self.final_norm(x), shift, scale))                    # (B, T, N, p·p·D)
         return rearrange(x, "b t (h w) (p q c) -> b t c (h p) (w q)", h=H // self.patch, p=self.patch, q=self.patch)
 
+    def embed_labels(self, labels):
+        """labels (B,) → (B, C): what the condition adds for the label."""
+        return self.label_embedding(labels)
+
     def recognise(self, first_latent):
         """first_latent (B, D, 8, 8) → (B, 10) logits of the digit it shows, from the same summary
         the network is conditioned on."""
         return self.digit_head(self.image_encoder(first_latent))
+
+    @torch.no_grad()
+    def set_latent_statistics(self, latents):
+        """Record the per-channel mean and std of training latents (N, T, D, H, W)."""
+        self.latent_mean.copy_(latents.mean(dim=(0, 1, 3, 4))[:, None, None])
+        self.latent_std.copy_(latents.std(dim=(0, 1, 3, 4))[:, None, None])
 
     def to_latent(self, z):
         """The autoencoder's latent → the unit-scale latent this network models."""

@@ -183,15 +183,15 @@ def training_z(batch):
     return torch.cat([motion_code(velocity), noise], dim=1)
 
 
-def train_step(gan, optimizer_g, optimizer_d, batch):
+def train_step(gan, optimizer_g, optimizer_d, batch, d_loss_fn=discriminator_loss):
     """One alternating GAN step on a MovingDigits batch {"video": (B, 16, 1, 64, 64), "velocity"};
-    returns the losses."""
+    returns the losses. d_loss_fn: the discriminator's loss (lesson 03's exercise can stand in)."""
     generator, discriminator = gan.generator, gan.discriminator
     real = batch["video"]
     fake = generator(real[:, 0], training_z(batch))
 
     # 1. the discriminator: real clips → 1, generated → 0. detach(): this step must not update G.
-    d_loss = discriminator_loss(discriminator(real), discriminator(fake.detach()))
+    d_loss = d_loss_fn(discriminator(real), discriminator(fake.detach()))
     optimizer_d.zero_grad(set_to_none=True)
     d_loss.backward()
     optimizer_d.step()
