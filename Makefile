@@ -44,6 +44,7 @@ test: $(STAMP)
 
 # Regenerate the student notebooks from the solutions (the source of truth).
 lessons: $(STAMP)
+	$(BIN)/python -m utils.course.glossary
 	$(BIN)/python -m utils.course.lessons
 
 # Retrain every shipped model from scratch (about three hours on a 2-core CPU). The evaluation network
@@ -55,6 +56,7 @@ checkpoints: $(STAMP)
 	$(BIN)/python benchmarks/equal_compute.py --write-cards
 	$(BIN)/python -m utils.train vgan
 	for name in pix2pix cyclegan cyclegan_temporal mocogan svg vqvae videogpt latent_autoencoder flow_matching shape_classifier caption_to_video; do $(BIN)/python -m utils.train $$name || exit 1; done
+	$(BIN)/python benchmarks/caption_guidance.py --write-card
 
 # Removes the environment only: workspace/ holds students' work and is never removed.
 clean:

@@ -1,5 +1,5 @@
 """The benchmark scripts run and report every model (they measure; they assert no timings), and the
-cards record the equal-compute runs."""
+cards record the equal-compute runs and the caption model's guidance sweep."""
 import json
 import subprocess
 import sys
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from utils import checkpoints
+from utils.models import caption_to_video
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,3 +50,28 @@ def test_cards_record_the_equal_compute_run(name):
     assert entry["mse_10_to_10"] < checkpoints.read_card(name)["metrics"]["mse_repeat_last"]
     if name == "convlstm":
         assert entry["mse_10_to_10"] <= 92.6 and entry["ssim_10_to_10"] >= 0.65
+
+
+def test_caption_guidance_script_measures_each_scale():
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "caption_guidance.py"), "--per-caption", "1",
+                             "--guidances", "1", "3"], capture_output=True, text=True, timeout=300, check=True)
+    entry = json.loads(result.stdout)
+    assert entry["seen_clips"] == 44 and entry["held_out_clips"] == 4
+    assert sorted(entry["metrics"]) == ["guidance_1", "guidance_3"]
+    assert set(entry["metrics"]["guidance_3"]["seen_captions"]) == {"shape", "color", "direction", "all"}
+
+
+def test_caption_guidance_script_refuses_a_negative_scale():
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "caption_guidance.py"), "--guidances", "-1"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "scales ≥ 0" in result.stderr
+
+
+def test_card_records_the_guidance_sweep():
+    """Issue 17's bar, on 16 clips per caption: at the default guidance the clips follow their captions
+    (≥ 0.8), more than without guidance (w = 1), and the default is the best scale measured."""
+    sweep = checkpoints.read_card("caption_to_video")["guidance_sweep"]
+    seen = {w: row["seen_captions"]["all"] for w, row in sweep["metrics"].items()}
+    default = f"guidance_{caption_to_video.CAPTION_GUIDANCE:g}"
+    assert sweep["seen_clips"] >= 700 and {"guidance_0", "guidance_1", default} <= set(seen)
+    assert seen[default] >= 0.8 and seen[default] > seen["guidance_1"] and max(seen, key=seen.get) == default

@@ -94,10 +94,10 @@ def test_quality_bars(shipped):
         assert metrics["psnr_db"] >= 26
     elif name == "shape_classifier":
         assert metrics["all"] >= 0.98
-    elif name == "caption_to_video":  # follows its captions, more so with guidance, and steers a given still
-        guided, plain = (metrics[f"guidance_{w:g}"]["seen_captions"]["all"] for w in (caption_to_video.CAPTION_GUIDANCE, 1))
-        assert guided >= 0.8 and guided > plain
-        assert metrics[f"guidance_{caption_to_video.CAPTION_GUIDANCE:g}"]["held_out_captions"]["all"] >= 0.8
+    elif name == "caption_to_video":  # follows its captions, never-seen ones too, and steers a given still
+        default, ignored = (metrics[f"guidance_{w:g}"] for w in (caption_to_video.CAPTION_GUIDANCE, 0))
+        assert default["seen_captions"]["all"] >= 0.8 and default["held_out_captions"]["all"] >= 0.8
+        assert default["seen_captions"]["all"] > 10 * ignored["seen_captions"]["all"]  # the caption, not the prior
         assert metrics["image_and_caption"]["direction"] >= 0.8
     else:
         pytest.fail(f"no quality bar for {name}")
