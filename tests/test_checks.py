@@ -256,3 +256,30 @@ def test_the_sampler_runs_on_the_students_step_and_guidance():
     model = space_time_transformer.SpaceTimeTransformer(dim=32, depth=1)
     flow_matching.sample_latents(model, labels=torch.tensor([1]), steps=2, guidance=2.0, step=step, guide=guide)
     assert calls == ["guide", "step", "guide", "step"]
+
+
+def _spy(calls, name, reference):
+    def stand_in(*args):
+        calls.append(name)
+        return reference(*args)
+    return stand_in
+
+
+def test_lesson_04s_models_run_the_students_cycle_loss_reparameterize_and_mask():
+    calls = []
+    gpt = videogpt.VideoGPT(dim=32, layers=2, heads=2)
+    tokens = torch.randint(vqvae.CODES, (1, videogpt.SEQUENCE))
+    videogpt.next_token_loss(gpt, {"tokens": tokens}, mask_fn=_spy(calls, "mask", videogpt.causal_mask))
+    assert calls == ["mask", "mask"]  # one per layer
+
+    calls.clear()
+    svg.generate(svg.StochasticPredictor(), torch.rand(2, 1, 64, 64), samples=3,
+                 reparameterize_fn=_spy(calls, "z", svg.reparameterize))
+    assert calls == ["z"] * 3
+
+    calls.clear()
+    gan = cyclegan.CycleGAN()
+    optimizers = [torch.optim.Adam(part.parameters()) for part in (gan.generator, gan.discriminator)]
+    batch = {"a": torch.rand(1, 2, 1, 64, 64), "flow": torch.zeros(1, 2, 64, 64), "b": torch.rand(2, 1, 64, 64)}
+    cyclegan.train_step(gan, *optimizers, batch, cycle_loss_fn=_spy(calls, "cycle", cyclegan.cycle_loss))
+    assert calls == ["cycle"]

@@ -96,9 +96,10 @@ def _least_squares(logits, real):
     return (logits - float(real)).square().mean()
 
 
-def train_step(gan, optimizer_g, optimizer_d, batch, temporal_weight=0.0):
+def train_step(gan, optimizer_g, optimizer_d, batch, temporal_weight=0.0, cycle_loss_fn=cycle_loss):
     """batch: "a" (B, 2, 1, 64, 64) pairs of consecutive camera-style frames with their "flow",
-    "b" (2B, 1, 64, 64) ink-style frames from other clips."""
+    "b" (2B, 1, 64, 64) ink-style frames from other clips. cycle_loss_fn: the cycle loss (lesson
+    04's exercise can stand in)."""
     a_pairs, b = batch["a"], batch["b"]
     a = rearrange(a_pairs, "b t c h w -> (b t) c h w")
     fake_b, fake_a = gan.a_to_b(a), gan.b_to_a(b)
@@ -110,7 +111,7 @@ def train_step(gan, optimizer_g, optimizer_d, batch, temporal_weight=0.0):
     optimizer_d.step()
 
     adversarial = _least_squares(gan.discriminator_b(fake_b * 2 - 1), True) + _least_squares(gan.discriminator_a(fake_a * 2 - 1), True)
-    cycle = cycle_loss(a, b, gan.a_to_b, gan.b_to_a)
+    cycle = cycle_loss_fn(a, b, gan.a_to_b, gan.b_to_a)
     temporal = temporal_loss(rearrange(fake_b, "(b t) c h w -> b t c h w", t=2), batch["flow"])
     loss = adversarial + CYCLE_WEIGHT * cycle + temporal_weight * temporal
     optimizer_g.zero_grad(set_to_none=True)

@@ -75,10 +75,12 @@ class StochasticPredictor(nn.Module):
         """first_frame (B, 1, 64, 64) → μ_p, log σ_p² (B, Z) each."""
         return self.prior(first_frame * 2 - 1).chunk(2, dim=1)
 
-    def forward(self, first_frame, z=None):
-        """first_frame (B, 1, 64, 64) → a clip (B, 16, 1, 64, 64), z drawn from the prior unless given."""
+    def forward(self, first_frame, z=None, reparameterize_fn=reparameterize):
+        """first_frame (B, 1, 64, 64) → a clip (B, 16, 1, 64, 64), z drawn from the prior unless
+        given (by reparameterize_fn(μ, log σ², ε): lesson 04's exercise can stand in)."""
         if z is None:
-            z = reparameterize(*self.prior_of(first_frame))
+            mu, log_variance = self.prior_of(first_frame)
+            z = reparameterize_fn(mu, log_variance, torch.randn_like(mu))
         return self.decoder(first_frame, z)
 
 
@@ -95,14 +97,15 @@ def elbo_loss(model, batch):
 
 
 @torch.no_grad()
-def generate(model, first_frames, samples=1):
+def generate(model, first_frames, samples=1, reparameterize_fn=reparameterize):
     """first_frames (B, 1, 64, 64) → futures (B, 16, 1, 64, 64), or (samples, B, ...) if samples > 1,
-    on the CPU."""
+    on the CPU; each z drawn from the prior by reparameterize_fn."""
     check_frames(first_frames)
     check_count(samples, "samples", meaning="how many futures to draw")
     device = next(model.parameters()).device
     model.eval()
-    futures = torch.stack([model(first_frames.to(device)).float().cpu() for _ in range(samples)])
+    futures = torch.stack([model(first_frames.to(device), reparameterize_fn=reparameterize_fn).float().cpu()
+                           for _ in range(samples)])
     return futures[0] if samples == 1 else futures
 
 

@@ -43,9 +43,9 @@ TOKENS_PER_FRAME = LATENT_SIZE * LATENT_SIZE      # 64: the first frame's tokens
 SEQUENCE = LATENT_FRAMES * TOKENS_PER_FRAME       # 320
 
 
-def causal_mask(n, device=None):
+def causal_mask(n):
     """(n, n) booleans, True where query i may attend to key j, i.e. j ≤ i."""
-    return torch.ones(n, n, dtype=torch.bool, device=device).tril()
+    return torch.ones(n, n, dtype=torch.bool).tril()
 
 
 class SelfAttention(nn.Module):
@@ -54,9 +54,10 @@ class SelfAttention(nn.Module):
         self.heads = heads
         self.qkv, self.out = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
 
-    def forward(self, x, cache=None):
+    def forward(self, x, cache=None, mask_fn=causal_mask):
         """x (B, n, C) → (B, n, C). With a cache (a dict), the keys and values of earlier calls
-        (up to SEQUENCE tokens in all) are kept and attended to: x then holds only the new tokens."""
+        (up to SEQUENCE tokens in all) are kept and attended to: x then holds only the new tokens.
+        mask_fn(n) → (n, n) booleans, True where a query may see a key (lesson 04's exercise can stand in)."""
         q, k, v = rearrange(self.qkv(x), "b n (three h d) -> three b h n d", three=3, h=self.heads)
         if cache is not None:
             if "k" not in cache:  # room for a whole clip: each call writes in place instead of copying
@@ -69,7 +70,7 @@ class SelfAttention(nn.Module):
         n_new, n_all = q.shape[2], k.shape[2]
         scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])                  # (B, h, n_new, n_all)
         if n_new > 1:  # a single new token (sampling) comes last and may see every key
-            allowed = causal_mask(n_all, x.device)[n_all - n_new:]                   # the new tokens' rows
+            allowed = mask_fn(n_all).to(x.device)[n_all - n_new:]                    # the new tokens' rows
             scores = scores.masked_fill(~allowed, float("-inf"))
         attention = scores.softmax(dim=-1)
         return self.out(rearrange(attention @ v, "b h n d -> b n (h d)"))
@@ -84,8 +85,8 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
 
-    def forward(self, x, cache=None):
-        x = x + self.attention(self.norm1(x), cache)
+    def forward(self, x, cache=None, mask_fn=causal_mask):
+        x = x + self.attention(self.norm1(x), cache, mask_fn)
         return x + self.mlp(self.norm2(x))
 
 
@@ -100,20 +101,20 @@ class VideoGPT(nn.Module):
         self.norm, self.head = nn.LayerNorm(dim), nn.Linear(dim, codes, bias=False)
         nn.init.normal_(self.position_embedding, std=0.02)
 
-    def forward(self, tokens, caches=None):
+    def forward(self, tokens, caches=None, mask_fn=causal_mask):
         """tokens (B, n) → next-token logits (B, n, K). With caches (one dict per block), tokens
-        are the new ones, placed after those already cached."""
+        are the new ones, placed after those already cached. mask_fn: see SelfAttention."""
         start = caches[0].get("length", 0) if caches else 0
         x = self.token_embedding(tokens) + self.position_embedding[start:start + tokens.shape[1]]
         for i, block in enumerate(self.blocks):
-            x = block(x, None if caches is None else caches[i])
+            x = block(x, None if caches is None else caches[i], mask_fn)
         return self.head(self.norm(x))
 
 
-def next_token_loss(model, batch):
+def next_token_loss(model, batch, mask_fn=causal_mask):
     """Cross-entropy of tokens 64…319 given all tokens before them (the first frame's are given)."""
     tokens = batch["tokens"]                                                       # (B, 320)
-    logits = model(tokens[:, :-1])[:, TOKENS_PER_FRAME - 1:]                       # predictions of 64…319
+    logits = model(tokens[:, :-1], mask_fn=mask_fn)[:, TOKENS_PER_FRAME - 1:]      # predictions of 64…319
     return F.cross_entropy(rearrange(logits, "b n k -> (b n) k"), tokens[:, TOKENS_PER_FRAME:].flatten())
 
 
