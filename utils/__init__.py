@@ -10,12 +10,14 @@ The foundation, at the bottom:
     display                 videos inline, side by side, frame grids, optical-flow images, curves
     metrics                 MSE (OpenSTL convention), PSNR, SSIM, sharpness, warping error (flicker)
     flow                    block matching, Lucas–Kanade, Horn–Schunck, warping, frame interpolation
+    edit                    editing steps: trim, crossfade, reframe following the motion, grade, captions
     blocks                  layers the models share: down/up-sampling, residual block, PatchGAN
     training                the training loops `fit` and `fit_gan`, with progress bars and live curves
     checkpoints             safetensors weights with JSON model cards, checked by sha256
 models/, one file per model family:
     evalnet                 the evaluation network and its measures (identity, motion, FVD-lite)
     convlstm                ConvLSTM video prediction (Shi et al. 2015)
+    simvp                   SimVP, a convolutional predictor with a gSTA translator (Gao et al. 2022)
     vgan                    two-stream video GAN conditioned on a frame (Vondrick et al. 2016)
     pix2pix                 U-Net + PatchGAN, a next-frame translator (Isola et al. 2017)
     cyclegan                unpaired translation, per frame, with a temporal term (Zhu et al. 2017)
@@ -26,10 +28,12 @@ models/, one file per model family:
     latent_autoencoder      the continuous latent space of lesson 07 (after Rombach et al. 2022)
     space_time_transformer  a DiT-style transformer over latent video (Peebles & Xie 2023)
     flow_matching           its training and sampling by flow matching (Lipman et al. 2023)
+    caption_to_video        the same network conditioned on captions, and the classifier that judges it
 course/, the course machinery:
     checker                 the engine of the exercise checkers (run_cases, describe, comparisons)
     lesson01 …              the checkers of each lesson's exercises
     lessons                 regenerates lessons/ from solutions/
+    glossary                the bilingual glossary: each lesson's section and the links to it
     workspace               the student's copy of the lessons (make lab), and resetting one
 On top:
     train                   `python -m utils.train NAME`: the registry of training recipes, the one

@@ -1,0 +1,91 @@
+"""The editing steps of lesson 05's pipeline: what each does to a clip, and the clear errors."""
+import pytest
+import torch
+
+from utils import edit
+
+
+def moving_square(frames=12, height=72, width=128, speed=8):
+    """A white 10 × 10 square moving right on black, `speed` px per frame."""
+    video = torch.zeros(frames, 3, height, width)
+    for t in range(frames):
+        video[t, :, 30:40, 10 + speed * t:20 + speed * t] = 1
+    return video
+
+
+def test_trim_keeps_the_frames_shown_between_start_and_end():
+    video = torch.arange(10.0).div(10).view(10, 1, 1, 1).expand(10, 1, 4, 4).contiguous()
+    part = edit.trim(video, fps=5, start=0.4, end=1.2)
+    assert part[:, 0, 0, 0].tolist() == pytest.approx([0.2, 0.3, 0.4, 0.5])
+    with pytest.raises(ValueError, match=r"end ≤ 2 s \(the clip's length\); got start=1, end=3"):
+        edit.trim(video, fps=5, start=1, end=3)
+    with pytest.raises(ValueError, match="holds no frame at 5 fps"):
+        edit.trim(video, fps=5, start=0, end=0.05)
+
+
+def test_crossfade_overlaps_the_clips_and_dissolves_between_them():
+    black, white = torch.zeros(6, 1, 4, 4), torch.ones(5, 1, 4, 4)
+    joined = edit.crossfade(black, white, frames=3)
+    assert len(joined) == 6 + 5 - 3
+    assert joined[:, 0, 0, 0].tolist() == pytest.approx([0, 0, 0, 0.25, 0.5, 0.75, 1, 1])
+    assert len(edit.concatenate(black, white)) == 11
+    with pytest.raises(ValueError, match="same channels and frame size"):
+        edit.crossfade(black, torch.ones(5, 1, 8, 8), frames=2)
+    with pytest.raises(ValueError, match="at most the shorter clip's length"):
+        edit.crossfade(black, white, frames=6)
+
+
+def test_reframing_to_vertical_follows_the_moving_square():
+    video = moving_square()
+    centres = edit.motion_centre(video)
+    assert (centres[1:] > centres[:-1]).all()
+    vertical = edit.reframe(video, (9, 16))
+    assert vertical.shape == (12, 3, 72, 40)
+    kept = vertical.sum(dim=(1, 2, 3)) / video.sum(dim=(1, 2, 3))
+    assert (kept == 1).all(), f"share of the square inside the window per frame: {kept.tolist()}"
+    centred = video[:, :, :, 44:84]                                          # a fixed centre crop loses it
+    assert (centred.sum(dim=(1, 2, 3)) == 0).any()
+
+
+def test_reframing_to_a_wider_shape_crops_rows_and_bad_aspects_are_refused():
+    assert edit.reframe(torch.zeros(3, 1, 100, 50), (16, 9)).shape == (3, 1, 28, 50)
+    with pytest.raises(ValueError, match=r"\(width, height\) as two positive whole numbers"):
+        edit.reframe(torch.zeros(3, 1, 100, 50), "9:16")
+
+
+def test_a_tone_curve_maps_values_and_an_s_curve_adds_contrast():
+    video = torch.rand(4, 3, 16, 16)
+    assert torch.allclose(edit.grade(video, [(0, 0), (1, 1)]), video)
+    s_curve = edit.grade(video, [(0, 0), (0.25, 0.15), (0.75, 0.85), (1, 1)])
+    assert s_curve.std() > video.std() and 0 <= s_curve.min() and s_curve.max() <= 1
+    assert edit.grade(torch.full((1, 1, 1, 1), 0.5), [(0, 0), (0.5, 0.2), (1, 1)]).item() == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="inputs increasing from 0 to 1"):
+        edit.grade(video, [(0.2, 0), (1, 1)])
+
+
+def test_a_vignette_darkens_the_corners_and_leaves_the_centre():
+    graded = edit.vignette(torch.ones(1, 1, 65, 65), strength=0.5)
+    assert graded[0, 0, 32, 32].item() == pytest.approx(1.0)
+    assert graded[0, 0, 0, 0].item() == pytest.approx(0.5)
+
+
+def test_a_caption_is_drawn_at_the_bottom_inside_the_title_safe_area():
+    video = torch.zeros(2, 3, 72, 128)
+    captioned = edit.caption(video, "slow motion")
+    rows = (captioned - video).abs().sum(dim=(0, 1, 3)).nonzero().flatten()
+    assert rows.min() > 72 // 2 and rows.max() < 72 * (1 - 0.08) + 1
+    assert torch.equal(captioned[0], captioned[1]) and captioned.max() > 0.95   # white text
+    with pytest.raises(ValueError, match="title-safe width"):
+        edit.caption(video, "a caption far too long to fit across this small frame")
+
+
+def test_a_chinese_caption_without_a_cjk_font_says_how_to_install_one(monkeypatch):
+    monkeypatch.setattr(edit, "CJK_FONTS", ())
+    with pytest.raises(RuntimeError, match="apt install fonts-noto-cjk"):
+        edit.caption(torch.zeros(1, 3, 72, 128), "慢动作")
+
+
+def test_the_reframing_window_starts_afresh_at_a_cut():
+    left, right = moving_square(frames=8, speed=2), moving_square(frames=8, speed=2).flip(-1)
+    centres = edit.motion_centre(torch.cat([left, right]))
+    assert (centres[:8] < 40).all() and (centres[8:] > 88).all(), centres.tolist()

@@ -1,0 +1,197 @@
+"""Editing steps for lesson 05's pipeline (input → preprocess → generate → edit → output): each a
+plain function on clips in the course convention (T, C, H, W), float in [0, 1], so that a list of
+them composes.
+
+    clip = trim(clip, fps, 2.0, 5.0)
+    clip = reframe(clip, (9, 16))          # a vertical crop window that follows the motion
+    clip = caption(clip, "慢动作 · slow motion")
+
+Captions are drawn with Pillow. Text in Chinese, Japanese or Korean needs a CJK font on the system;
+`find_cjk_font` looks in the usual places and the error says how to install one.
+"""
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from utils.video import check_count, check_positive, check_video, describe, detect_cuts
+
+CJK_FONTS = (  # Debian/Ubuntu, Fedora, Arch, macOS, Windows
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/System/Library/Fonts/PingFang.ttc",
+    "/System/Library/Fonts/STHeiti Medium.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+    "C:/Windows/Fonts/simhei.ttf",
+)
+INSTALL_CJK_FONT = ("install one: Debian/Ubuntu `sudo apt install fonts-noto-cjk`, Fedora `sudo dnf install "
+                    "google-noto-sans-cjk-fonts`, conda `conda install -c conda-forge font-ttf-noto-cjk` (then pass "
+                    "its .ttc as font=); macOS and Windows ship one (PingFang, Microsoft YaHei)")
+
+
+# ---------------------------------------------------------------------------------------------
+# cutting and joining
+
+def trim(video, fps, start, end):
+    """The frames shown from `start` to `end` seconds (end excluded)."""
+    check_video(video)
+    check_positive(fps, "fps", meaning="frames per second")
+    duration = len(video) / fps
+    if not (isinstance(start, (int, float)) and isinstance(end, (int, float)) and 0 <= start < end <= duration + 1e-9):
+        raise ValueError(f"trim: expected 0 ≤ start < end ≤ {duration:g} s (the clip's length); got start={start!r}, end={end!r}")
+    part = video[round(start * fps):round(end * fps)]
+    if len(part) == 0:
+        raise ValueError(f"trim: {start:g} s to {end:g} s holds no frame at {fps:g} fps")
+    return part
+
+
+def _check_same_frame_size(first, second):
+    check_video(first, "first")
+    check_video(second, "second")
+    if first.shape[1:] != second.shape[1:]:
+        raise ValueError(f"expected two clips of the same channels and frame size; got {tuple(first.shape[1:])} "
+                         f"and {tuple(second.shape[1:])} (resize one with utils.video.resize)")
+
+
+def concatenate(first, second):
+    """One clip after the other (a hard cut)."""
+    _check_same_frame_size(first, second)
+    return torch.cat([first, second])
+
+
+def crossfade(first, second, frames):
+    """`first` dissolving into `second` over `frames` frames: the overlap shortens the total by `frames`."""
+    _check_same_frame_size(first, second)
+    check_count(frames, "frames", meaning="the length of the dissolve in frames")
+    if frames > min(len(first), len(second)):
+        raise ValueError(f"frames: expected at most the shorter clip's length ({min(len(first), len(second))}); got {frames}")
+    alpha = torch.linspace(0, 1, frames + 2, device=first.device)[1:-1].view(-1, 1, 1, 1)   # strictly between the clips
+    overlap = (1 - alpha) * first[-frames:] + alpha * second[:frames]
+    return torch.cat([first[:-frames], overlap, second[frames:]])
+
+
+# ---------------------------------------------------------------------------------------------
+# reframing: a crop window that follows the motion
+
+def motion_centre(video, window=9):
+    """The horizontal centre of the motion in each frame (T,), in pixels, shot by shot (a cut,
+    found by utils.video.detect_cuts, starts afresh): the mean column of the frame difference,
+    weighted by its size, then averaged over `window` frames centred on each (an editor may look
+    ahead, so the window does not lag). Frames without motion keep the last centre that had some
+    (the frame's middle before any)."""
+    check_video(video)
+    check_count(window, "window", meaning="frames to average over")
+    starts = [0, *detect_cuts(video)] if len(video) > 2 else [0]
+    return torch.cat([_shot_motion_centre(video[a:b], window) for a, b in zip(starts, [*starts[1:], len(video)])])
+
+
+def _shot_motion_centre(shot, window):
+    if len(shot) == 1:
+        return torch.tensor([(shot.shape[-1] - 1) / 2])
+    difference = (shot[1:] - shot[:-1]).abs().sum(dim=(1, 2))               # (T-1, W)
+    difference = torch.cat([difference[:1], difference])                     # frame 0 takes frame 1's motion
+    columns = torch.arange(shot.shape[-1], dtype=torch.float32, device=shot.device)
+    weight = difference.sum(dim=1)
+    raw = ((difference * columns).sum(dim=1) / weight.clamp(min=1e-8)).cpu()
+    centre, centres = (shot.shape[-1] - 1) / 2, []
+    for x, moving in zip(raw.tolist(), (weight > 1e-3).tolist()):
+        centre = x if moving else centre
+        centres.append(centre)
+    padded = F.pad(torch.tensor(centres)[None, None], (window // 2, (window - 1) // 2), mode="replicate")
+    return F.avg_pool1d(padded, window, stride=1)[0, 0]
+
+
+def reframe(video, aspect, window=9):
+    """Crop to `aspect` = (width, height), e.g. (9, 16) or (1, 1), keeping the full height when
+    the target is narrower (the window follows `motion_centre`), else the full width, centred."""
+    check_video(video)
+    if not (isinstance(aspect, tuple) and len(aspect) == 2 and all(isinstance(n, int) and n > 0 for n in aspect)):
+        raise ValueError(f"aspect: expected (width, height) as two positive whole numbers, e.g. (9, 16); got {aspect!r}")
+    T, C, H, W = video.shape
+    width = round(H * aspect[0] / aspect[1])
+    if width > W:                                                            # wider than the clip: crop rows
+        height = round(W * aspect[1] / aspect[0])
+        top = (H - height) // 2
+        return video[:, :, top:top + height]
+    lefts = (motion_centre(video, window) - width / 2).round().clamp(0, W - width).long()
+    return torch.stack([frame[:, :, left:left + width] for frame, left in zip(video, lefts)])
+
+
+# ---------------------------------------------------------------------------------------------
+# looks
+
+def grade(video, curve):
+    """A tone curve: `curve` is a list of (input, output) points in [0, 1] with increasing
+    inputs from 0 to 1, joined by straight lines and applied to every channel (an S-curve adds
+    contrast)."""
+    check_video(video)
+    valid = (isinstance(curve, (list, tuple)) and len(curve) >= 2
+             and all(isinstance(p, tuple) and len(p) == 2 and all(0 <= v <= 1 for v in p) for p in curve))
+    if not valid or curve[0][0] != 0 or curve[-1][0] != 1 or any(a[0] >= b[0] for a, b in zip(curve, curve[1:])):
+        raise ValueError(f"curve: expected (input, output) points in [0, 1], inputs increasing from 0 to 1, "
+                         f"e.g. [(0, 0), (0.25, 0.2), (0.75, 0.8), (1, 1)]; got {curve!r}")
+    inputs, outputs = (torch.tensor(values, dtype=video.dtype, device=video.device) for values in zip(*curve))
+    segment = torch.bucketize(video, inputs[1:-1])                           # which straight piece each value is on
+    x0, x1, y0, y1 = inputs[segment], inputs[segment + 1], outputs[segment], outputs[segment + 1]
+    return y0 + (video - x0) / (x1 - x0) * (y1 - y0)
+
+
+def vignette(video, strength=0.5):
+    """Darken towards the corners: the corners lose `strength` of their brightness, the centre none."""
+    check_video(video)
+    if not 0 <= strength <= 1:
+        raise ValueError(f"strength: expected a share of brightness in [0, 1]; got {strength!r}")
+    H, W = video.shape[-2:]
+    y, x = torch.meshgrid(torch.linspace(-1, 1, H, device=video.device), torch.linspace(-1, 1, W, device=video.device),
+                          indexing="ij")
+    falloff = (x.square() + y.square()) / 2                                  # 0 at the centre, 1 in the corners
+    return video * (1 - strength * falloff)
+
+
+# ---------------------------------------------------------------------------------------------
+# captions
+
+def find_cjk_font():
+    """The path of the first CJK font found among CJK_FONTS, or None."""
+    return next((str(path) for path in map(Path, CJK_FONTS) if path.is_file()), None)
+
+
+def _needs_cjk(text):
+    return any(ord(character) >= 0x2E80 for character in text)
+
+
+def caption(video, text, size=None, font=None, margin=0.08):
+    """Draw `text` centred at the bottom of every frame, white with a dark outline, `margin` (a
+    share of the height) above the bottom edge, inside the title-safe area. size: the text height
+    in pixels (default a twelfth of the frame's height); font: a TrueType/OpenType file."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    check_video(video)
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"text: expected a non-empty string; got {describe(text) if not isinstance(text, str) else repr(text)}")
+    T, C, H, W = video.shape
+    size = size or max(10, H // 12)
+    if font is None and _needs_cjk(text):
+        font = find_cjk_font()
+        if font is None:
+            raise RuntimeError(f"caption {text!r} has Chinese, Japanese or Korean characters and no CJK font was found; "
+                               + INSTALL_CJK_FONT)
+    typeface = ImageFont.truetype(font, size) if font else ImageFont.load_default(size)
+    layer = Image.new("RGBA", (W, H), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=typeface, stroke_width=max(1, size // 12))
+    if right - left > W * (1 - 2 * margin):
+        raise ValueError(f"caption {text!r} is {right - left} px wide at size {size}; the title-safe width is "
+                         f"{W * (1 - 2 * margin):.0f} px: use a smaller size or a shorter text")
+    position = ((W - (right - left)) / 2 - left, H * (1 - margin) - bottom)
+    draw.text(position, text, font=typeface, fill=(255, 255, 255, 255), stroke_width=max(1, size // 12),
+              stroke_fill=(0, 0, 0, 255))
+    rgba = torch.from_numpy(np.asarray(layer, dtype=np.float32) / 255).permute(2, 0, 1)   # (4, H, W)
+    colour = rgba[:3] if C == 3 else rgba[:3].mean(dim=0, keepdim=True)
+    alpha = rgba[3:]
+    return video * (1 - alpha) + colour.to(video.device) * alpha.to(video.device)
