@@ -89,3 +89,27 @@ def test_the_reframing_window_starts_afresh_at_a_cut():
     left, right = moving_square(frames=8, speed=2), moving_square(frames=8, speed=2).flip(-1)
     centres = edit.motion_centre(torch.cat([left, right]))
     assert (centres[:8] < 40).all() and (centres[8:] > 88).all(), centres.tolist()
+
+
+@pytest.mark.parametrize("direction, first_to_change", [("right", (0, 0)), ("left", (0, -1)), ("down", (0, 0)), ("up", (-1, 0))])
+def test_a_wipe_sweeps_the_second_clip_in_from_one_side(direction, first_to_change):
+    black, white = torch.zeros(4, 1, 8, 8), torch.ones(4, 1, 8, 8)
+    joined = edit.wipe(black, white, frames=3, direction=direction)
+    assert len(joined) == 5 and joined[0].sum() == 0 and joined[-1].min() == 1
+    covered = [frame.mean().item() for frame in joined[1:4]]
+    assert covered == sorted(covered) and 0 < covered[0] < covered[-1] < 1
+    row, column = first_to_change
+    assert joined[1, 0, row, column] == 1, "the sweep starts at the side it comes from"
+    with pytest.raises(ValueError, match="direction: expected one of left, right, up, down"):
+        edit.wipe(black, white, frames=3, direction="diagonal")
+
+
+def test_picture_in_picture_puts_a_looping_inset_in_the_corner():
+    video, inset = torch.zeros(6, 3, 72, 128), torch.ones(2, 1, 36, 64)
+    out = edit.picture_in_picture(video, inset, scale=0.25, margin=0.05)
+    lit = out[0].sum(dim=0).nonzero()
+    assert lit[:, 0].min() >= 72 // 2 and lit[:, 1].min() >= 128 // 2        # in the bottom-right quarter
+    assert out[0, :, -1, -1].sum() == 0                                      # the margin stays free
+    assert torch.equal(out[0], out[5]) and out.shape == video.shape
+    with pytest.raises(ValueError, match="more than the frame's 72 px"):
+        edit.picture_in_picture(video, torch.ones(1, 3, 200, 100), scale=0.5, margin=0.0)

@@ -85,6 +85,11 @@ def test_write_then_read_round_trip(tmp_path, suffix):
     assert (back - clip).abs().mean() < 0.03  # H.264 at CRF 18 and GIF's palette are close to lossless here
 
 
+def test_mp4_puts_its_index_first_so_browsers_play_while_loading(tmp_path):
+    data = videofile.write_video(tmp_path / "clip.mp4", _moving_square()).read_bytes()
+    assert 0 <= data.find(b"moov") < data.find(b"mdat"), "faststart: the moov atom comes before the frames"
+
+
 def test_mp4_with_odd_size_is_padded(tmp_path):
     back, _ = videofile.read_video(videofile.write_video(tmp_path / "odd.mp4", torch.rand(3, 3, 15, 17)))
     assert back.shape == (3, 3, 16, 18)

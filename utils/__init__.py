@@ -10,7 +10,8 @@ The foundation, at the bottom:
     display                 videos inline, side by side, frame grids, optical-flow images, curves
     metrics                 MSE (OpenSTL convention), PSNR, SSIM, sharpness, warping error (flicker)
     flow                    block matching, Lucas–Kanade, Horn–Schunck, warping, frame interpolation
-    edit                    editing steps: trim, crossfade, reframe following the motion, grade, captions
+    edit                    editing steps: trim, transitions, reframe following the motion, grade, captions
+    studio                  `video-studio`: the editing pipeline as a command
     blocks                  layers the models share: down/up-sampling, residual block, PatchGAN
     training                the training loops `fit` and `fit_gan`, with progress bars and live curves
     checkpoints             safetensors weights with JSON model cards, checked by sha256

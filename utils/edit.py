@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from utils.video import check_count, check_positive, check_video, describe, detect_cuts
+from utils.video import check_count, check_positive, check_video, describe, detect_cuts, resize
 
 CJK_FONTS = (  # Debian/Ubuntu, Fedora, Arch, macOS, Windows
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -58,6 +58,13 @@ def _check_same_frame_size(first, second):
                          f"and {tuple(second.shape[1:])} (resize one with utils.video.resize)")
 
 
+def _check_transition(first, second, frames):
+    _check_same_frame_size(first, second)
+    check_count(frames, "frames", meaning="the length of the transition in frames")
+    if frames > min(len(first), len(second)):
+        raise ValueError(f"frames: expected at most the shorter clip's length ({min(len(first), len(second))}); got {frames}")
+
+
 def concatenate(first, second):
     """One clip after the other (a hard cut)."""
     _check_same_frame_size(first, second)
@@ -66,13 +73,53 @@ def concatenate(first, second):
 
 def crossfade(first, second, frames):
     """`first` dissolving into `second` over `frames` frames: the overlap shortens the total by `frames`."""
-    _check_same_frame_size(first, second)
-    check_count(frames, "frames", meaning="the length of the dissolve in frames")
-    if frames > min(len(first), len(second)):
-        raise ValueError(f"frames: expected at most the shorter clip's length ({min(len(first), len(second))}); got {frames}")
+    _check_transition(first, second, frames)
     alpha = torch.linspace(0, 1, frames + 2, device=first.device)[1:-1].view(-1, 1, 1, 1)   # strictly between the clips
     overlap = (1 - alpha) * first[-frames:] + alpha * second[:frames]
     return torch.cat([first[:-frames], overlap, second[frames:]])
+
+
+WIPE_DIRECTIONS = ("left", "right", "up", "down")
+
+
+def wipe(first, second, frames, direction="right"):
+    """`second` replacing `first` behind an edge that sweeps across the frame in `direction`
+    over `frames` frames; like a crossfade, the overlap shortens the total by `frames`."""
+    _check_transition(first, second, frames)
+    if direction not in WIPE_DIRECTIONS:
+        raise ValueError(f"direction: expected one of {', '.join(WIPE_DIRECTIONS)}; got {direction!r}")
+    horizontal = direction in ("left", "right")
+    length = first.shape[-1] if horizontal else first.shape[-2]
+    position = (torch.arange(length, device=first.device) + 0.5) / length   # pixel centres, 0 … 1 along the sweep
+    position = position.view(1, 1, 1, -1) if horizontal else position.view(1, 1, -1, 1)
+    if direction in ("left", "up"):
+        position = 1 - position                                              # the edge starts at the far side
+    progress = torch.linspace(0, 1, frames + 2, device=first.device)[1:-1].view(-1, 1, 1, 1)
+    behind_edge = position < progress                                        # (frames, 1, H or 1, W or 1)
+    overlap = torch.where(behind_edge, second[:frames], first[-frames:])
+    return torch.cat([first[:-frames], overlap, second[frames:]])
+
+
+def picture_in_picture(video, inset, scale=0.3, margin=0.04):
+    """`inset` shrunk to `scale` of the frame's width and laid over the bottom-right corner of
+    `video`, `margin` (a share of the width) from the edges; a shorter inset loops."""
+    check_video(video)
+    check_video(inset, "inset")
+    if not 0 < scale < 1 or not 0 <= margin < (1 - scale) / 2:
+        raise ValueError(f"scale, margin: expected 0 < scale < 1 and 0 ≤ margin < (1 − scale) / 2; got {scale!r}, {margin!r}")
+    T, C, H, W = video.shape
+    width = round(W * scale)
+    height = round(width * inset.shape[-2] / inset.shape[-1])
+    if height > H - 2 * round(W * margin):
+        raise ValueError(f"inset: at scale {scale} it would be {height} px tall, more than the frame's {H} px; use a smaller scale")
+    small = resize(inset.expand(-1, C, -1, -1) if inset.shape[1] == 1 else inset, (height, width))
+    if small.shape[1] != C:
+        small = small.mean(dim=1, keepdim=True)                              # a colour inset on a grey clip
+    looped = small[torch.arange(T) % len(small)]
+    out = video.clone()
+    gap = round(W * margin)
+    out[:, :, H - gap - height:H - gap, W - gap - width:W - gap] = looped
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -119,7 +119,7 @@ def read_video(path, start=0, end=None, step=1, size=None, crop=None):
 
 
 def write_video(path, video, fps=10, quality=18):
-    """Write a course video to .mp4 (H.264, plays in browsers) or .gif. Returns the path.
+    """Write a course video to .mp4 (H.264, yuv420p, faststart: plays in browsers) or .gif. Returns the path.
 
     quality is x264's CRF: 0 is lossless, 18 looks lossless, 28 is small. GIF stores frame delays
     in 1/100 s, so a GIF's frame rate is approximate (12 fps plays at 12.5).
@@ -148,7 +148,8 @@ def write_video(path, video, fps=10, quality=18):
     frames = np.pad(frames, ((0, 0), (0, height % 2), (0, width % 2), (0, 0)), mode="edge")
     av = _pyav()
     try:
-        with av.open(str(path), "w", format="mp4") as container:
+        # faststart: the index (moov) goes before the frames, so a browser can play while downloading
+        with av.open(str(path), "w", format="mp4", options={"movflags": "faststart"}) as container:
             stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
             stream.width, stream.height = frames.shape[2], frames.shape[1]
             stream.pix_fmt = "yuv420p"
