@@ -113,3 +113,20 @@ def test_picture_in_picture_puts_a_looping_inset_in_the_corner():
     assert torch.equal(out[0], out[5]) and out.shape == video.shape
     with pytest.raises(ValueError, match="more than the frame's 72 px"):
         edit.picture_in_picture(video, torch.ones(1, 3, 200, 100), scale=0.5, margin=0.0)
+
+
+def test_a_speed_ramp_maps_output_frames_to_source_frames():
+    assert edit.speed_ramp_indices(6, 1, 1).tolist() == [0, 1, 2, 3, 4, 5]
+    assert edit.speed_ramp_indices(6, 2, 2).tolist() == [0, 2, 4]
+    assert edit.speed_ramp_indices(3, 0.5, 0.5).tolist() == [0, 0, 1, 1, 2, 2]
+    ramp = edit.speed_ramp_indices(100, 0.25, 1)                             # easing out of slow motion
+    steps = ramp[1:] - ramp[:-1]
+    assert ramp[0] == 0 and ramp[-1] == 99 and (steps >= 0).all() and len(ramp) > 100
+    assert (steps[:20] == 0).sum() > (steps[-20:] == 0).sum()               # slow at the start: frames repeat
+    with pytest.raises(ValueError, match="start_speed: expected a playback speed"):
+        edit.speed_ramp_indices(10, 0, 1)
+
+
+def test_a_clip_splits_into_its_shots():
+    left, right = moving_square(frames=8, speed=2), moving_square(frames=8, speed=2).flip(-1)
+    assert [len(shot) for shot in edit.shots(torch.cat([left, right]))] == [8, 8]

