@@ -3,7 +3,7 @@ data split, clear errors, and what the lesson relies on."""
 import pytest
 import torch
 
-from utils.models import caption_to_video, flow_matching
+from utils.models import caption_to_video, flow_matching, shape_classifier
 
 from test_lesson07_models import _randomised
 
@@ -31,7 +31,7 @@ def test_a_caption_outside_the_vocabulary_is_a_clear_error(captions, match):
 def test_every_caption_is_one_of_48_and_four_are_held_out():
     assert len(set(caption_to_video.ALL_CAPTIONS)) == 48
     assert set(caption_to_video.HELD_OUT_CAPTIONS) <= set(caption_to_video.ALL_CAPTIONS)
-    clips = caption_to_video.shape_clips(400, exclude=caption_to_video.HELD_OUT_CAPTIONS)
+    clips = shape_classifier.shape_clips(400, exclude=caption_to_video.HELD_OUT_CAPTIONS)
     assert not set(clips["caption"]) & set(caption_to_video.HELD_OUT_CAPTIONS)
     assert clips["video"].shape == (400, 8, 3, 32, 32)
     assert clips["caption"][0] == caption_to_video.caption_of(clips["shape"][0], clips["color"][0], clips["direction"][0])
@@ -89,7 +89,7 @@ def test_dropped_captions_become_the_empty_caption():
 def test_sampling_keeps_the_given_first_frame_and_checks_its_input():
     torch.manual_seed(0)
     model = _randomised(caption_to_video.CaptionToVideo(dim=32, depth=1, text_depth=1))
-    first = caption_to_video.shape_clips(2, split="test")["video"][:, 0]
+    first = shape_classifier.shape_clips(2, split="test")["video"][:, 0]
     clips = caption_to_video.caption_to_video(model, ["a red circle moves left", "a blue square moves up"], first, steps=2)
     assert clips.shape == (2, 8, 3, 32, 32) and 0 <= clips.min() and clips.max() <= 1
     assert torch.allclose(clips[:, 0], first, atol=1e-5)
@@ -100,11 +100,11 @@ def test_sampling_keeps_the_given_first_frame_and_checks_its_input():
 
 
 def test_the_judge_reads_real_clips_and_rejects_other_shapes():
-    judge = caption_to_video.load_judge()
-    clips = caption_to_video.shape_clips(96, seed=5, split="test")
-    assert caption_to_video.agreement(judge, clips["video"], clips["caption"])["all"] >= 0.98
+    judge = shape_classifier.load_judge()
+    clips = shape_classifier.shape_clips(96, seed=5, split="test")
+    assert shape_classifier.agreement(judge, clips["video"], clips["caption"])["all"] >= 0.98
     wrong = [caption_to_video.caption_of(s, c, (d + 1) % 4) for s, c, d in zip(clips["shape"], clips["color"], clips["direction"])]
-    scores = caption_to_video.agreement(judge, clips["video"], wrong)
+    scores = shape_classifier.agreement(judge, clips["video"], wrong)
     assert scores["direction"] <= 0.02 and scores["all"] <= 0.02 and scores["shape"] >= 0.98
     with pytest.raises(ValueError, match=r"expected clips \(B, 8, 3, 32, 32\)"):
         judge(torch.rand(2, 16, 3, 32, 32))

@@ -29,7 +29,8 @@ models/, one file per model family:
     latent_autoencoder      the continuous latent space of lesson 07 (after Rombach et al. 2022)
     space_time_transformer  a DiT-style transformer over latent video (Peebles & Xie 2023)
     flow_matching           its training and sampling by flow matching (Lipman et al. 2023)
-    caption_to_video        the same network conditioned on captions, and the classifier that judges it
+    shape_classifier        names a BouncingShapes clip's shape, colour and direction: the judge of captions
+    caption_to_video        the same network conditioned on captions through a text encoder
 course/, the course machinery:
     checker                 the engine of the exercise checkers (run_cases, describe, comparisons)
     lesson01 …              the checkers of each lesson's exercises

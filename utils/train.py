@@ -20,7 +20,7 @@ import torch
 
 from utils.checkpoints import CHECKPOINTS, load_checkpoint, train_and_save, write_card
 from utils.models import (caption_to_video, convlstm, cyclegan, evalnet, flow_matching, latent_autoencoder, mocogan, pix2pix,
-                          simvp, space_time_transformer, svg, vgan, videogpt, vqvae)
+                          shape_classifier, simvp, space_time_transformer, svg, vgan, videogpt, vqvae)
 from utils.runtime import pick_device
 
 # name → (build the model, train(model, **options) → card, evaluate(model) → metrics)
@@ -38,7 +38,7 @@ RECIPES = {
     "videogpt": (videogpt.VideoGPT, videogpt.train, videogpt.evaluate),
     "latent_autoencoder": (latent_autoencoder.LatentAutoencoder, latent_autoencoder.train, latent_autoencoder.evaluate),
     "flow_matching": (space_time_transformer.SpaceTimeTransformer, flow_matching.train, flow_matching.evaluate),
-    "shape_classifier": (caption_to_video.ShapeClassifier, caption_to_video.train_classifier, caption_to_video.evaluate_classifier),
+    "shape_classifier": (shape_classifier.ShapeClassifier, shape_classifier.train, shape_classifier.evaluate),
     "caption_to_video": (caption_to_video.CaptionToVideo, caption_to_video.train, caption_to_video.evaluate),
 }
 

@@ -34,8 +34,8 @@ t already, so the rest of the path only sharpens it. Shifting the schedule towar
 redundancy grows is the practice of simple diffusion (Hoogeboom, Heek & Salimans 2023) and
 Stable Diffusion 3 (Esser et al. 2024).
 
-The judge is ShapeClassifier: it names a clip's shape, colour and direction; caption agreement is
-the share of generated clips where all three match the caption.
+The judge is utils.models.shape_classifier: it names a clip's shape, colour and direction; caption
+agreement is the share of generated clips where all three match the caption.
     caption → tokens (B, 5) → text encoder → (B, C) ┐
     noise (B, 8, 48, 8, 8) → Euler steps of v_θ ────┴→ grid → clip (B, 8, 3, 32, 32)
 """
@@ -43,18 +43,16 @@ import functools
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from einops import rearrange
 
-from utils.checkpoints import CHECKPOINTS, load_checkpoint, sha256_file
-from utils.data import COLORS, DIRECTIONS, SHAPES, BouncingShapes
+from utils.checkpoints import CHECKPOINTS, sha256_file
+from utils.data import COLORS, DIRECTIONS, SHAPES
 from utils.models.flow_matching import DROP, STEPS, fit_latents, flow_matching_loss, sample_latents
+from utils.models.shape_classifier import FRAMES, RADIUS, SIZE, SPEED, agreement, load_judge, shape_clips
 from utils.models.space_time_transformer import SpaceTimeTransformer
-from utils.training import fit
-from utils.video import check_batch, check_frames, describe
+from utils.video import check_frames, describe
 
-FRAMES, SIZE, BLOCK = 8, 32, 4          # clips of 8 frames, 32 × 32; 4 × 4-pixel blocks become channels
-RADIUS, SPEED = 5, (1.0, 2.0)           # the shapes' radius (px) and speed range (px/frame)
+BLOCK = 4                               # 4 × 4-pixel blocks become channels
 PAD = 0
 VOCABULARY = ("<pad>", "a", "moves", *SHAPES, *COLORS, *DIRECTIONS)
 CAPTION_LENGTH = 5                      # "a <colour> <shape> moves <direction>"
@@ -156,101 +154,6 @@ def caption_to_video(model, captions, first_frames=None, steps=STEPS, guidance=C
     if first is not None:
         z[:, 0] = first
     return from_grid(model.from_latent(z).float().cpu())
-
-
-# ---------------------------------------------------------------------------------------------
-# the judge: a classifier of shape, colour and direction
-
-class ShapeClassifier(nn.Module):
-    """A clip (B, 8, 3, 32, 32) → logits of its shape (3), colour (4) and direction (4). The frames
-    are stacked as channels, so the first convolution already sees the motion."""
-
-    def __init__(self, width=32):
-        super().__init__()
-        layers, channels = [], 3 * FRAMES
-        for out, stride in ((width, 1), (2 * width, 2), (2 * width, 2), (4 * width, 2)):   # 32 → 4
-            layers += [nn.Conv2d(channels, out, 3, stride=stride, padding=1), nn.GroupNorm(8, out), nn.SiLU()]
-            channels = out
-        self.trunk = nn.Sequential(*layers, nn.AdaptiveMaxPool2d(1), nn.Flatten())   # wherever the shape is
-        self.heads = nn.Linear(channels, len(SHAPES) + len(COLORS) + len(DIRECTIONS))
-
-    def forward(self, video):
-        """→ (shape (B, 3), colour (B, 4), direction (B, 4)) logits."""
-        check_batch(video, "video")
-        if video.shape[1:] != (FRAMES, 3, SIZE, SIZE):
-            raise ValueError(f"video: expected clips (B, {FRAMES}, 3, {SIZE}, {SIZE}); got {tuple(video.shape)}")
-        logits = self.heads(self.trunk(rearrange(video, "b t c h w -> b (t c) h w")))
-        return logits.split([len(SHAPES), len(COLORS), len(DIRECTIONS)], dim=1)
-
-
-ATTRIBUTES = ("shape", "color", "direction")
-
-
-def shape_clips(n, seed=0, split="train", exclude=()):
-    """n BouncingShapes clips of the course's caption size, skipping the captions in `exclude`:
-    {"video": (n, 8, 3, 32, 32), "caption": [str], "shape", "color", "direction": (n,)}."""
-    dataset = BouncingShapes(num_frames=FRAMES, size=SIZE, radius=RADIUS, speed=SPEED, length=10 ** 9, seed=seed, split=split)
-    items, index = [], 0
-    while len(items) < n:
-        item = dataset[index]
-        index += 1
-        if item["caption"] not in exclude:
-            items.append(item)
-    batch = {key: torch.tensor([item[key] for item in items]) for key in ATTRIBUTES}
-    return {"video": torch.stack([item["video"] for item in items]), "caption": [item["caption"] for item in items], **batch}
-
-
-def classifier_loss(model, batch):
-    """The sum of the three cross-entropies, on clips with a little noise added (generated clips
-    are not as clean as drawn ones)."""
-    video = (batch["video"] + 0.05 * torch.randn_like(batch["video"])).clamp(0, 1)
-    return sum(F.cross_entropy(logits, batch[key]) for logits, key in zip(model(video), ATTRIBUTES))
-
-
-@torch.no_grad()
-def judge(classifier, videos, chunk=128):
-    """Clips (B, 8, 3, 32, 32) → {"shape", "color", "direction"}: (B,) predicted indices."""
-    classifier.eval()
-    device = next(classifier.parameters()).device
-    parts = [classifier(part.to(device)) for part in videos.split(chunk)]
-    return {key: torch.cat([p[i].argmax(1).cpu() for p in parts]) for i, key in enumerate(ATTRIBUTES)}
-
-
-def agreement(classifier, videos, captions):
-    """How often the judge reads each attribute of the caption in the clip, and all three at once."""
-    wanted = [caption.split() for caption in captions]
-    expected = {"shape": [SHAPES.index(w[2]) for w in wanted], "color": [list(COLORS).index(w[1]) for w in wanted],
-                "direction": [list(DIRECTIONS).index(w[4]) for w in wanted]}
-    seen = judge(classifier, videos)
-    hits = {key: seen[key] == torch.tensor(expected[key]) for key in ATTRIBUTES}
-    hits["all"] = hits["shape"] & hits["color"] & hits["direction"]
-    return {key: round(hit.float().mean().item(), 4) for key, hit in hits.items()}
-
-
-@functools.cache
-def load_judge():
-    """The shipped ShapeClassifier (on the CPU; cached)."""
-    classifier = ShapeClassifier()
-    load_checkpoint(classifier, "shape_classifier")
-    return classifier
-
-
-def train_classifier(model, steps=800, batch_size=64, lr=2e-3, seed=0):
-    """Fresh training clips every step (train split)."""
-    torch.manual_seed(seed)
-    batches = lambda step: shape_clips(batch_size, seed=seed * 100_000 + step)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    losses = fit(model, classifier_loss, batches, steps, optimizer=optimizer, cosine=True, desc="shape classifier")
-    return {"recipe": {"steps": steps, "batch_size": batch_size, "lr": lr, "schedule": "cosine",
-                       "loss": "cross-entropy of shape + colour + direction; Gaussian noise σ = 0.05 on the input",
-                       "final_loss": round(sum(losses[-50:]) / 50, 4)},
-            "seed": seed, "metrics": evaluate_classifier(model)}
-
-
-def evaluate_classifier(model, clips=1024):
-    """Accuracy per attribute, and all three at once, on held-out clips (test split)."""
-    held_out = shape_clips(clips, split="test")
-    return agreement(model, held_out["video"], held_out["caption"])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -79,18 +79,18 @@ def classifier_free_guidance(v_unconditional, v_conditional, scale):
     return v_unconditional + scale * (v_conditional - v_unconditional)
 
 
-def flow_matching_loss(model, batch, generator=None, image_share=0.5, recognition_weight=0.0, time_mean=0.0, time_std=1.0):
+def flow_matching_loss(model, batch, generator=None, image_share=0.5, recognition_weight=0.0, time_mean=0.0):
     """The flow-matching loss of a batch {"latent": (B, 5, D, 8, 8) normalised, "labels": (B,)}.
     A share `image_share` of the clips sees its first frame; each label is dropped with probability
     DROP (a clip with neither trains the unconditional model). With recognition_weight > 0 the
     network also learns to name the digit of each first frame it sees (cross-entropy).
-    Times are drawn logit-normal (Esser et al. 2024), logit(t) ~ N(time_mean, time_std²): more of
+    Times are drawn logit-normal (Esser et al. 2024), logit(t) ~ N(time_mean, 1): more of
     them in the middle, where the velocity is hardest to predict; a negative time_mean moves them
     towards the noise."""
     x, labels = batch["latent"], batch["labels"]
     B, device = x.shape[0], x.device
     noise = torch.randn(x.shape, device=device, generator=generator)
-    t = (time_mean + time_std * torch.randn(B, device=device, generator=generator)).sigmoid()
+    t = (time_mean + torch.randn(B, device=device, generator=generator)).sigmoid()
     x_t, target = flow_matching_pair(x, noise, t)
     keep_label = torch.rand(B, device=device, generator=generator) > DROP
     keep_label = keep_label.view(-1, *[1] * (labels.dim() - 1))    # labels may be (B,) classes or (B, L) tokens
