@@ -24,6 +24,16 @@ def test_speed_script_reports_sampling_and_training_for_each_model():
         assert any("training step" in line and model in line for line in lines), result.stdout
 
 
+def test_studio_script_times_the_command_and_every_interpolation_method():
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "studio.py"), "--repeats", "1"],
+                            capture_output=True, text=True, timeout=600, check=True)
+    lines = result.stdout.splitlines()
+    assert sum("video-studio bikes.mp4" in line and line.endswith(" s") for line in lines) == 4, result.stdout
+    for method in ("learned", "blend", "Lucas–Kanade", "Horn–Schunck", "TV-L1"):
+        assert any("one middle frame" in line and method in line and line.endswith(" ms") for line in lines), result.stdout
+    assert lines[-1].startswith("TV-L1 / learned: "), result.stdout
+
+
 def test_equal_compute_script_trains_each_predictor_for_its_budget():
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "equal_compute.py"), "--budget", "3"],
                             capture_output=True, text=True, timeout=600, check=True)

@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from utils import flow, metrics, video
-from utils.course import checker, lesson01, lesson02, lesson03, lesson04, lesson07
+from utils import edit, flow, metrics, video
+from utils.course import checker, lesson01, lesson02, lesson03, lesson04, lesson05, lesson07
 from utils.course.checker import ExerciseFailed
 from utils.models import convlstm, cyclegan, flow_matching, space_time_transformer, svg, vgan, videogpt, vqvae
 
@@ -26,6 +26,9 @@ REFERENCES = [
     (lesson04.check_gaussian_kl, svg.gaussian_kl),
     (lesson04.check_cycle_loss, cyclegan.cycle_loss),
     (lesson04.check_causal_mask, videogpt.causal_mask),
+    (lesson05.check_crossfade, edit.crossfade),
+    (lesson05.check_speed_ramp_indices, edit.speed_ramp_indices),
+    (lesson05.check_title_safe_position, edit.title_safe_position),
     (lesson07.check_flow_matching_pair, flow_matching.flow_matching_pair),
     (lesson07.check_euler_step, flow_matching.euler_step),
     (lesson07.check_classifier_free_guidance, flow_matching.classifier_free_guidance),
@@ -107,7 +110,8 @@ GENERIC_MISTAKES = {
 
 
 # Exercises that return a number accept it as a 0-d NumPy array or a float64 tensor too.
-NUMBER_EXERCISES = {lesson02.check_psnr, lesson03.check_discriminator_loss, lesson04.check_cycle_loss}
+NUMBER_EXERCISES = {lesson02.check_psnr, lesson03.check_discriminator_loss, lesson04.check_cycle_loss,
+                    lesson05.check_title_safe_position}
 FINE_FOR_NUMBERS = {"returns a NumPy array", "returns the wrong dtype"}
 
 
@@ -283,3 +287,27 @@ def test_lesson_04s_models_run_the_students_cycle_loss_reparameterize_and_mask()
     batch = {"a": torch.rand(1, 2, 1, 64, 64), "flow": torch.zeros(1, 2, 64, 64), "b": torch.rand(2, 1, 64, 64)}
     cyclegan.train_step(gan, *optimizers, batch, cycle_loss_fn=_spy(calls, "cycle", cyclegan.cycle_loss))
     assert calls == ["cycle"]
+
+
+def _crossfade_with_end_weights(first, second, frames):
+    alpha = torch.linspace(0, 1, frames).view(-1, 1, 1, 1)  # includes 0 and 1: repeats a frame on each side
+    return torch.cat([first[:-frames], (1 - alpha) * first[-frames:] + alpha * second[:frames], second[frames:]])
+
+
+def _title_safe_without_the_check(frame_size, text_size, margin=0.08):
+    (height, width), (text_height, text_width) = frame_size, text_size
+    return (width - text_width) / 2, height * (1 - margin) - text_height
+
+
+@pytest.mark.parametrize("checker, mistake, words", [
+    (lesson05.check_crossfade, lambda first, second, frames: torch.cat([first, second]), "(?s)case 1 of 4 failed.*shape"),
+    (lesson05.check_crossfade, _crossfade_with_end_weights, "(?s)case 1 of 4 failed.*values differ"),
+    (lesson05.check_speed_ramp_indices, lambda frames, start, end: torch.arange(0, frames, start).long(),
+     "(?s)case 4 of 5 failed.*output frames"),
+    (lesson05.check_title_safe_position, lambda frame_size, text_size, margin: (frame_size[1] / 2, frame_size[0] * (1 - margin)),
+     "case 1 of 4 failed"),
+    (lesson05.check_title_safe_position, _title_safe_without_the_check, "should raise ValueError; it returned"),
+])
+def test_lesson05_mistakes_are_named(checker, mistake, words):
+    with pytest.raises(ExerciseFailed, match=words):
+        checker(mistake)

@@ -130,3 +130,27 @@ def test_a_speed_ramp_maps_output_frames_to_source_frames():
 def test_a_clip_splits_into_its_shots():
     left, right = moving_square(frames=8, speed=2), moving_square(frames=8, speed=2).flip(-1)
     assert [len(shot) for shot in edit.shots(torch.cat([left, right]))] == [8, 8]
+
+
+def test_a_still_is_animated_by_a_zoom_and_a_pan():
+    still = torch.rand(3, 40, 60)
+    clip = edit.animate_still(still, 8, zoom=2.0, pan=(0.25, 0.0))
+    assert clip.shape == (8, 3, 40, 60) and torch.allclose(clip[0], still, atol=1e-5)  # it starts on the still itself
+    # the last frame shows the still's centre half, 2× magnified, moved a quarter of the width right
+    expected = torch.nn.functional.interpolate(still[None, :, 10:30, 30:60], size=(40, 60), mode="bilinear",
+                                               align_corners=False)[0]
+    assert (clip[-1, :, 5:-5, 5:-5] - expected[:, 5:-5, 5:-5]).abs().mean() < 0.05
+
+
+@pytest.mark.parametrize("options, words", [({"frames": 1}, "frames"), ({"zoom": 0}, "zoom"),
+                                            ({"pan": (0.9, 0)}, "pan"), ({"pan": 0.1}, "pan")])
+def test_animating_a_still_refuses_bad_options(options, words):
+    arguments = {"image": torch.rand(3, 8, 8), "frames": 4, **options}
+    with pytest.raises(ValueError, match=words):
+        edit.animate_still(**arguments)
+
+
+def test_the_title_safe_position_centres_the_box_above_the_bottom_margin():
+    assert edit.title_safe_position((1080, 1920), (60, 800), 0.1) == (560, 912)
+    with pytest.raises(ValueError, match="title-safe width of 1536 px"):
+        edit.title_safe_position((1080, 1920), (60, 1600), 0.1)

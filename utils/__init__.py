@@ -11,7 +11,6 @@ The foundation, at the bottom:
     metrics                 MSE (OpenSTL convention), PSNR, SSIM, sharpness, warping error (flicker)
     flow                    block matching, Lucas–Kanade, Horn–Schunck, warping, frame interpolation
     edit                    editing steps: trim, transitions, reframe following the motion, grade, captions
-    studio                  `video-studio`: the editing pipeline as a command
     blocks                  layers the models share: down/up-sampling, residual block, PatchGAN
     training                the training loops `fit` and `fit_gan`, with progress bars and live curves
     checkpoints             safetensors weights with JSON model cards, checked by sha256
@@ -31,6 +30,7 @@ models/, one file per model family:
     flow_matching           its training and sampling by flow matching (Lipman et al. 2023)
     shape_classifier        names a BouncingShapes clip's shape, colour and direction: the judge of captions
     caption_to_video        the same network conditioned on captions through a text encoder
+    interpolator            a learned frame interpolator, IFNet after RIFE (Huang et al. 2022)
 course/, the course machinery:
     checker                 the engine of the exercise checkers (run_cases, describe, comparisons)
     lesson01 …              the checkers of each lesson's exercises
@@ -38,6 +38,7 @@ course/, the course machinery:
     glossary                the bilingual glossary: each lesson's section and the links to it
     workspace               the student's copy of the lessons (make lab), and resetting one
 On top:
+    studio                  `video-studio`: the editing pipeline as a command
     train                   `python -m utils.train NAME`: the registry of training recipes, the one
                             module that imports every model
 """

@@ -213,6 +213,29 @@ def load_still(name, size=None):
     return resize(image[None], size)[0] if size is not None else image
 
 
+TRIPLET_SPLIT = 0.8  # frame interpolation: each clip's first 80 % trains, the rest is held out
+
+
+def load_clip_width(name, width, start=0, end=None):
+    """A real clip resized to `width` pixels (height in proportion, a multiple of 4), as (video, fps)."""
+    frames, fps = load_clip(name, start=start, end=end)
+    height = max(4, round(frames.shape[-2] * width / frames.shape[-1] / 4) * 4)
+    return resize(frames, (height, width)), fps
+
+
+@functools.lru_cache(maxsize=8)
+def held_out_triplets(gap, width=256, every=2):
+    """Frame interpolation's test set: {clip name: (frame0, middle, frame1)}, each (N, 3, H, W), with
+    frame0, middle, frame1 = frames t − gap, t, t + gap, all from the held-out last 20 % of the clip."""
+    triplets = {}
+    for name in CLIPS:
+        frames, _ = load_clip_width(name, width)
+        first = round(len(frames) * TRIPLET_SPLIT)
+        middles = torch.arange(first + gap, len(frames) - gap, every)
+        triplets[name] = (frames[middles - gap], frames[middles], frames[middles + gap])
+    return triplets
+
+
 def clip_augmentation(size, scale=(0.4, 1.0)):
     """Random crop resized to `size` (H, W), horizontal flip and colour jitter (torchvision's
     transforms.v2), for training on real clips. Call it on a tv_tensors.Video (T, C, H, W): one

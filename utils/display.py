@@ -46,12 +46,12 @@ def video_html(video, fps=8, title=None, width=None, max_frames=96, max_side=320
     width = width or shown_width(video.shape[-1])
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            data = write_video(Path(tmp) / "v.mp4", video, fps=fps).read_bytes()
+            data = write_video(Path(tmp) / "v.mp4", video, fps=fps, progress=False).read_bytes()
             media = (f'<video src="data:video/mp4;base64,{base64.b64encode(data).decode()}" width="{width}" '
                      f'autoplay loop muted playsinline onclick="{PLAY_PAUSE}" title="click to pause or play" '
                      'style="image-rendering: pixelated; cursor: pointer"></video>')
         except Exception:  # an FFmpeg build without libx264: a GIF plays everywhere
-            data = write_video(Path(tmp) / "v.gif", video, fps=fps).read_bytes()
+            data = write_video(Path(tmp) / "v.gif", video, fps=fps, progress=False).read_bytes()
             media = (f'<img src="data:image/gif;base64,{base64.b64encode(data).decode()}" width="{width}" '
                      'style="image-rendering: pixelated">')
     caption = f'<div style="font: 12px sans-serif; text-align: center">{html.escape(title)}</div>' if title else ""

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from utils.video import check_count, check_positive, check_video, describe, detect_cuts, resize
+from utils.video import check_count, check_image, check_positive, check_video, describe, detect_cuts, resize
 
 CJK_FONTS = (  # Debian/Ubuntu, Fedora, Arch, macOS, Windows
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -32,6 +32,28 @@ CJK_FONTS = (  # Debian/Ubuntu, Fedora, Arch, macOS, Windows
 INSTALL_CJK_FONT = ("install one: Debian/Ubuntu `sudo apt install fonts-noto-cjk`, Fedora `sudo dnf install "
                     "google-noto-sans-cjk-fonts`, conda `conda install -c conda-forge font-ttf-noto-cjk` (then pass "
                     "its .ttc as font=); macOS and Windows ship one (PingFang, Microsoft YaHei)")
+
+
+# ---------------------------------------------------------------------------------------------
+# a still as a clip
+
+def animate_still(image, frames, zoom=1.2, pan=(0.0, 0.0)):
+    """A still image (C, H, W) → a clip (frames, C, H, W) of a slow camera move (a "Ken Burns"
+    shot): the view zooms from 1× to `zoom`× while its centre travels by `pan` = (right, down) as
+    fractions of the width and height. Zooming out (zoom < 1) repeats the border pixels."""
+    check_image(image)
+    check_count(frames, "frames", minimum=2, meaning="the clip's length in frames")
+    check_positive(zoom, "zoom", meaning="a magnification")
+    if not (isinstance(pan, tuple) and len(pan) == 2 and all(isinstance(p, (int, float)) and abs(p) <= 0.5 for p in pan)):
+        raise ValueError(f"pan: expected (right, down) as fractions of the frame in [-0.5, 0.5], e.g. (0.1, 0); got {pan!r}")
+    t = torch.linspace(0, 1, frames)
+    scale = 1 / (1 + (zoom - 1) * t)                                         # the view's size, 1 → 1/zoom of the frame
+    theta = torch.zeros(frames, 2, 3)
+    theta[:, 0, 0], theta[:, 1, 1] = scale, scale
+    theta[:, 0, 2], theta[:, 1, 2] = 2 * pan[0] * t, 2 * pan[1] * t          # affine_grid's coordinates span [-1, 1]
+    grid = F.affine_grid(theta, (frames, *image.shape), align_corners=False)
+    return F.grid_sample(image.expand(frames, -1, -1, -1), grid.to(image.device), mode="bilinear",
+                         padding_mode="border", align_corners=False).clamp(0, 1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,7 +230,7 @@ def grade(video, curve):
         raise ValueError(f"curve: expected (input, output) points in [0, 1], inputs increasing from 0 to 1, "
                          f"e.g. [(0, 0), (0.25, 0.2), (0.75, 0.8), (1, 1)]; got {curve!r}")
     inputs, outputs = (torch.tensor(values, dtype=video.dtype, device=video.device) for values in zip(*curve))
-    segment = torch.bucketize(video, inputs[1:-1])                           # which straight piece each value is on
+    segment = torch.bucketize(video.contiguous(), inputs[1:-1])              # which straight piece each value is on
     x0, x1, y0, y1 = inputs[segment], inputs[segment + 1], outputs[segment], outputs[segment + 1]
     return y0 + (video - x0) / (x1 - x0) * (y1 - y0)
 
@@ -237,6 +259,17 @@ def _needs_cjk(text):
     return any(ord(character) >= 0x2E80 for character in text)
 
 
+def title_safe_position(frame_size, text_size, margin=0.08):
+    """(left, top) in pixels of a text box (text_height, text_width) centred horizontally on a frame
+    (height, width), its bottom edge `margin` of the height above the frame's bottom; the title-safe
+    area keeps `margin` of the width clear on each side too, so a wider box is a ValueError."""
+    (height, width), (text_height, text_width) = frame_size, text_size
+    if text_width > width * (1 - 2 * margin):
+        raise ValueError(f"a {text_width} px wide text does not fit the title-safe width of {width * (1 - 2 * margin):.0f} px "
+                         f"({margin:.0%} of the {width} px frame kept clear on each side)")
+    return (width - text_width) / 2, height * (1 - margin) - text_height
+
+
 def caption(video, text, size=None, font=None, margin=0.08):
     """Draw `text` centred at the bottom of every frame, white with a dark outline, `margin` (a
     share of the height) above the bottom edge, inside the title-safe area. size: the text height
@@ -257,11 +290,11 @@ def caption(video, text, size=None, font=None, margin=0.08):
     layer = Image.new("RGBA", (W, H), (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
     left, top, right, bottom = draw.textbbox((0, 0), text, font=typeface, stroke_width=max(1, size // 12))
-    if right - left > W * (1 - 2 * margin):
-        raise ValueError(f"caption {text!r} is {right - left} px wide at size {size}; the title-safe width is "
-                         f"{W * (1 - 2 * margin):.0f} px: use a smaller size or a shorter text")
-    position = ((W - (right - left)) / 2 - left, H * (1 - margin) - bottom)
-    draw.text(position, text, font=typeface, fill=(255, 255, 255, 255), stroke_width=max(1, size // 12),
+    try:
+        box_left, box_top = title_safe_position((H, W), (bottom - top, right - left), margin)
+    except ValueError as err:
+        raise ValueError(f"caption {text!r} at size {size}: {err}; use a smaller size or a shorter text") from None
+    draw.text((box_left - left, box_top - top), text, font=typeface, fill=(255, 255, 255, 255), stroke_width=max(1, size // 12),
               stroke_fill=(0, 0, 0, 255))
     rgba = torch.from_numpy(np.asarray(layer, dtype=np.float32) / 255).permute(2, 0, 1)   # (4, H, W)
     colour = rgba[:3] if C == 3 else rgba[:3].mean(dim=0, keepdim=True)

@@ -234,11 +234,19 @@ def midframes(frame0, frame1, method="blend"):
 
 
 def double_frame_rate(video, method="blend", chunk=16):
-    """Insert a generated frame between every two frames: (T, C, H, W) → (2T − 1, C, H, W)."""
+    """Insert a generated frame between every two frames: (T, C, H, W) → (2T − 1, C, H, W).
+
+    method: a name that `midframes` takes, or a function (frame0, frame1) → middle frames on
+    batches (N, C, H, W), such as the learned interpolator of lesson 05
+    (utils.models.interpolator.load_interpolator().midframes)."""
     check_video(video)
+    if callable(method):
+        make_middles, name = method, getattr(method, "__qualname__", "a function")
+    else:
+        make_middles, name = (lambda a, b: midframes(a, b, method)), method
     firsts, seconds = video[:-1], video[1:]
-    middles = [midframes(firsts[i:i + chunk], seconds[i:i + chunk], method)
-               for i in tqdm(range(0, len(firsts), chunk), desc=f"interpolating ({method})", leave=False)]
+    middles = [make_middles(firsts[i:i + chunk], seconds[i:i + chunk])
+               for i in tqdm(range(0, len(firsts), chunk), desc=f"interpolating ({name})", leave=False)]
     middles = torch.cat(middles)
     out = torch.empty(2 * len(video) - 1, *video.shape[1:], dtype=video.dtype, device=video.device)
     out[0::2], out[1::2] = video, middles

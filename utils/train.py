@@ -19,8 +19,8 @@ import json
 import torch
 
 from utils.checkpoints import CHECKPOINTS, load_checkpoint, train_and_save, write_card
-from utils.models import (caption_to_video, convlstm, cyclegan, evalnet, flow_matching, latent_autoencoder, mocogan, pix2pix,
-                          shape_classifier, simvp, space_time_transformer, svg, vgan, videogpt, vqvae)
+from utils.models import (caption_to_video, convlstm, cyclegan, evalnet, flow_matching, interpolator, latent_autoencoder, mocogan,
+                          pix2pix, shape_classifier, simvp, space_time_transformer, svg, vgan, videogpt, vqvae)
 from utils.runtime import pick_device
 
 # name → (build the model, train(model, **options) → card, evaluate(model) → metrics)
@@ -40,6 +40,7 @@ RECIPES = {
     "flow_matching": (space_time_transformer.SpaceTimeTransformer, flow_matching.train, flow_matching.evaluate),
     "shape_classifier": (shape_classifier.ShapeClassifier, shape_classifier.train, shape_classifier.evaluate),
     "caption_to_video": (caption_to_video.CaptionToVideo, caption_to_video.train, caption_to_video.evaluate),
+    "frame_interpolator": (interpolator.IFNet, interpolator.train, interpolator.evaluate),
 }
 
 

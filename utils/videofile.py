@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from utils.video import check_positive, from_numpy, resize, to_uint8
 
@@ -118,8 +119,9 @@ def read_video(path, start=0, end=None, step=1, size=None, crop=None):
     return torch.cat(frames), fps
 
 
-def write_video(path, video, fps=10, quality=18):
-    """Write a course video to .mp4 (H.264, yuv420p, faststart: plays in browsers) or .gif. Returns the path.
+def write_video(path, video, fps=10, quality=18, progress=True):
+    """Write a course video to .mp4 (H.264, yuv420p, faststart: plays in browsers) or .gif, with a
+    progress bar unless progress=False. Returns the path.
 
     quality is x264's CRF: 0 is lossless, 18 looks lossless, 28 is small. GIF stores frame delays
     in 1/100 s, so a GIF's frame rate is approximate (12 fps plays at 12.5).
@@ -137,7 +139,7 @@ def write_video(path, video, fps=10, quality=18):
     if path.suffix.lower() == ".gif":
         from PIL import Image
 
-        images = [Image.fromarray(f) for f in frames]
+        images = [Image.fromarray(f) for f in tqdm(frames, desc=f"writing {path.name}", unit="frame", leave=False, disable=not progress)]
         try:
             images[0].save(path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
         except OSError as err:
@@ -154,9 +156,39 @@ def write_video(path, video, fps=10, quality=18):
             stream.width, stream.height = frames.shape[2], frames.shape[1]
             stream.pix_fmt = "yuv420p"
             stream.options = {"crf": str(quality), "preset": "fast"}
-            for frame in frames:
+            for frame in tqdm(frames, desc=f"writing {path.name}", unit="frame", leave=False, disable=not progress):
                 container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
             container.mux(stream.encode())
     except (av.error.FFmpegError, OSError) as err:
         raise OSError(f"{path}: cannot write the video ({err})") from err
     return path
+
+
+def has_audio(path):
+    """Whether the file holds a sound stream."""
+    with _open(path) as container:
+        return bool(container.streams.audio)
+
+
+def copy_audio(source, target):
+    """Put the sound of `source` into `target`, a video-only MP4 made from it by write_video with the
+    same timeline: the sound's packets are copied, not re-encoded. Raises OSError when the sound's
+    codec cannot go into an MP4 (target is then left as it was)."""
+    av = _pyav()
+    source, target = Path(source), Path(target)
+    combined = target.with_name(f"{target.stem}.with-sound{target.suffix}")
+    try:
+        with _open(source) as sound, _open(target) as pictures, \
+                av.open(str(combined), "w", format="mp4", options={"movflags": "faststart"}) as out:
+            streams = (pictures.streams.video[0], sound.streams.audio[0])
+            copies = [out.add_stream_from_template(stream) for stream in streams]  # all before the first packet
+            for stream, copied in zip(streams, copies):
+                for packet in stream.container.demux(stream):
+                    if packet.dts is not None:  # the demuxer's final flush packet carries no data
+                        packet.stream = copied
+                        out.mux(packet)
+    except (av.error.FFmpegError, ValueError) as err:
+        combined.unlink(missing_ok=True)
+        raise OSError(f"cannot copy the sound of {source} into {target} ({err})") from err
+    combined.replace(target)
+    return target
