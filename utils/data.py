@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torchvision.transforms import v2
 
-from utils.video import check_image, resize
+from utils.video import check_image, detect_cuts, resize
 from utils.videofile import read_video
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -226,12 +226,15 @@ def load_clip_width(name, width, start=0, end=None):
 @functools.lru_cache(maxsize=8)
 def held_out_triplets(gap, width=256, every=2):
     """Frame interpolation's test set: {clip name: (frame0, middle, frame1)}, each (N, 3, H, W), with
-    frame0, middle, frame1 = frames t − gap, t, t + gap, all from the held-out last 20 % of the clip."""
+    frame0, middle, frame1 = frames t − gap, t, t + gap, all from the held-out last 20 % of the clip
+    and none across a cut (bikes cuts to another camera at frame 242: no motion joins those frames)."""
     triplets = {}
     for name in CLIPS:
         frames, _ = load_clip_width(name, width)
         first = round(len(frames) * TRIPLET_SPLIT)
-        middles = torch.arange(first + gap, len(frames) - gap, every)
+        cuts = detect_cuts(frames)
+        middles = torch.tensor([t for t in range(first + gap, len(frames) - gap, every)
+                                if not any(t - gap < cut <= t + gap for cut in cuts)])
         triplets[name] = (frames[middles - gap], frames[middles], frames[middles + gap])
     return triplets
 

@@ -117,7 +117,7 @@ def parser():
     p.add_argument("--ramp", type=_speeds, metavar="FROM:TO",
                    help="a speed ramp: playback speed changing from FROM to TO, e.g. --ramp 1:0.25 eases into slow motion")
     p.add_argument("--slowmo", type=_slowdown, metavar="N", help="N times slower (2, 4 or 8) by inserting frames")
-    p.add_argument("--slowmo-method", choices=SLOW_MOTION_METHODS, default="blend",
+    p.add_argument("--slowmo-method", choices=SLOW_MOTION_METHODS, default="learned",
                    help="how the inserted frames are made: learned (lesson 05's interpolator, the default), "
                         "or lesson 02's repeat, blend, or motion-compensated with an optical flow")
     p.add_argument("--fps", type=_positive, metavar="F", help="the output frame rate, frames dropped or repeated: --fps 12")
