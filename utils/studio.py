@@ -5,9 +5,9 @@
     python -m utils.studio IN.mp4 --grade contrast --vignette 0.4 -o OUT.gif
 
 The steps run in the order of --help, each a function of utils.edit, utils.flow or lesson 05's
-learned interpolator on the whole clip, and the command prints each step's time. Bad input — a missing or corrupt file, a trim outside the
-clip, an output that would overwrite the input, a folder that does not exist — is one line on
-stderr and exit code 2. The sound is copied unchanged into an MP4 when no step changes the
+learned interpolator on the whole clip, and the command prints each step's time. Bad input — a
+missing or corrupt file, a trim outside the clip, an output that would overwrite an input, a folder
+that does not exist — is one line on stderr and exit code 2. The sound is copied unchanged into an MP4 when no step changes the
 timeline; a step that cuts or retimes the clip drops it, and the command says so.
 """
 import argparse
@@ -177,7 +177,7 @@ def run(args, log=print):
     return args.output
 
 
-RETIMING = {"join": "--join", "animate": "--animate", "shot": "--shot", "trim": "--trim", "ramp": "--ramp", "slowmo": "--slowmo", "fps": "--fps"}
+RETIMING = {"join": "--join", "shot": "--shot", "trim": "--trim", "ramp": "--ramp", "slowmo": "--slowmo", "fps": "--fps"}
 
 
 def _sound(args):
