@@ -31,6 +31,8 @@ models/, one file per model family:
     shape_classifier        names a BouncingShapes clip's shape, colour and direction: the judge of captions
     caption_to_video        the same network conditioned on captions through a text encoder
     interpolator            a learned frame interpolator, IFNet after RIFE (Huang et al. 2022)
+applications/, built on the trained models:
+    generate                the "generate" step of lesson 05's pipeline: animate, extend, label or caption to video
 course/, the course machinery:
     checker                 the engine of the exercise checkers (run_cases, describe, comparisons)
     lesson01 …              the checkers of each lesson's exercises

@@ -1,0 +1,94 @@
+"""The "generate" step of lesson 05's pipeline: the course's trained models as clip makers, each a
+plain function that returns one clip in the course convention (T, C, H, W), float in [0, 1], ready
+for the editing steps of `utils.edit` (resize, caption, join, export).
+
+    still = data.MovingDigits(split="test")[0]["video"][0]        # a digit frame (1, 64, 64)
+    clip = animate_digit(still, model="vgan")                    # (16, 1, 64, 64)
+    clip = extend_clip(clip, 16)                                 # (32, 1, 64, 64): ConvLSTM goes on
+    clip = label_to_video(7)                                     # a 7 moving, from noise (flow matching)
+    clip = caption_to_video("a red circle moves left")           # (8, 3, 32, 32)
+
+The models were trained on the course's two synthetic worlds, MovingDigits (64 × 64 grey) and
+BouncingShapes (32 × 32 colour), and generate only those: a still they animate is a frame of that
+world. A photo is brought to life by a camera move instead (`edit.animate_still`). Each model loads
+its shipped checkpoint once (sha256-checked) and runs on the CPU.
+"""
+import functools
+
+import torch
+
+from utils.checkpoints import load_checkpoint
+from utils.models import caption_to_video as captioned, convlstm, flow_matching, space_time_transformer, vgan
+from utils.video import check_count, check_image, check_video, describe
+
+ANIMATORS = ("vgan", "flow_matching")   # image-to-video models of lessons 01/03 and 07 (from one frame, the
+                                        # ConvLSTM blurs the digit away: lesson 03; it extends clips instead)
+DIGIT_FRAME = (1, 64, 64)
+
+
+@functools.lru_cache(maxsize=None)
+def load_model(name):
+    """The shipped model `name` ("vgan", "convlstm", "flow_matching" or "caption_to_video"), on the
+    CPU, in eval mode; loaded once."""
+    build = {"vgan": vgan.VideoGAN, "convlstm": convlstm.ConvLSTMPredictor,
+             "flow_matching": space_time_transformer.SpaceTimeTransformer,
+             "caption_to_video": captioned.CaptionToVideo}
+    if name not in build:
+        raise ValueError(f"model: expected one of {', '.join(build)}; got {name!r}")
+    model = build[name]()
+    load_checkpoint(model, name)
+    return model.eval()
+
+
+def _check_digit_frame(still):
+    check_image(still, "still")
+    if tuple(still.shape) != DIGIT_FRAME:
+        raise ValueError(f"still: expected a MovingDigits frame of shape {DIGIT_FRAME} (the world the models were "
+                         f"trained on: data.MovingDigits(...)[i]['video'][0]); got {tuple(still.shape)}. A photo is "
+                         f"animated by a camera move: edit.animate_still")
+    return still
+
+
+def animate_digit(still, model="vgan", seed=0):
+    """A digit frame (1, 64, 64) → a 16-frame clip (16, 1, 64, 64) that starts from it, made by
+    `model`: "vgan" (lesson 03's two-stream GAN) or "flow_matching" (lesson 07's image-to-video).
+    `seed` picks the GAN's motion code and the flow's noise."""
+    _check_digit_frame(still)
+    if model not in ANIMATORS:
+        raise ValueError(f"model: expected one of {', '.join(ANIMATORS)}; got {model!r}")
+    network, first = load_model(model), still[None].cpu()
+    generator = torch.Generator().manual_seed(seed)
+    if model == "vgan":
+        return vgan.generate(network, first, vgan.random_z(1, generator=generator))[0]
+    return flow_matching.image_to_video(network, first, generator=generator)[0]
+
+
+def extend_clip(clip, frames):
+    """A MovingDigits clip (T, 1, 64, 64) → the same clip followed by `frames` more that lesson
+    03's ConvLSTM predicts from it: (T + frames, 1, 64, 64). Predictions blur as they go (the
+    MSE-trained model averages the futures it cannot tell apart): lesson 03 measures it."""
+    check_video(clip, "clip")
+    if tuple(clip.shape[1:]) != DIGIT_FRAME:
+        raise ValueError(f"clip: expected a MovingDigits clip (T, {', '.join(map(str, DIGIT_FRAME))}); got {describe(clip)}")
+    check_count(frames, "frames", meaning="the number of frames to add")
+    with torch.no_grad():
+        future = load_model("convlstm")(clip[None].cpu(), frames)[0]
+    return torch.cat([clip.cpu(), future])
+
+
+def label_to_video(digit, seed=0):
+    """A digit class 0…9 → a 16-frame clip (16, 1, 64, 64) of that digit moving, from noise alone
+    (lesson 07's flow matching with classifier-free guidance)."""
+    if isinstance(digit, bool) or not isinstance(digit, int) or not 0 <= digit < flow_matching.CLASSES:
+        raise ValueError(f"digit: expected a whole number 0…{flow_matching.CLASSES - 1}; got {digit!r}")
+    generator = torch.Generator().manual_seed(seed)
+    return flow_matching.label_to_video(load_model("flow_matching"), torch.tensor([digit]), generator=generator)[0]
+
+
+def caption_to_video(caption, seed=0):
+    """A BouncingShapes caption such as "a red circle moves left" → an 8-frame clip (8, 3, 32, 32)
+    (lesson 07's caption-to-video; `captioned.VOCABULARY` lists the words it knows)."""
+    if not isinstance(caption, str):
+        raise ValueError(f"caption: expected a string such as 'a red circle moves left'; got {describe(caption)}")
+    generator = torch.Generator().manual_seed(seed)
+    return captioned.caption_to_video(load_model("caption_to_video"), [caption], generator=generator)[0]
