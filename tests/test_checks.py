@@ -5,7 +5,8 @@ import torch
 import torch.nn.functional as F
 
 from utils import edit, flow, metrics, video
-from utils.course import checker, lesson01, lesson02, lesson03, lesson04, lesson05, lesson07
+from utils.applications import anonymise, provenance, watermark
+from utils.course import checker, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07
 from utils.course.checker import ExerciseFailed
 from utils.models import convlstm, cyclegan, flow_matching, space_time_transformer, svg, vgan, videogpt, vqvae
 
@@ -29,6 +30,9 @@ REFERENCES = [
     (lesson05.check_crossfade, edit.crossfade),
     (lesson05.check_speed_ramp_indices, edit.speed_ramp_indices),
     (lesson05.check_title_safe_position, edit.title_safe_position),
+    (lesson06.check_read_bits, watermark.read_bits),
+    (lesson06.check_gaussian_blur_box, anonymise.gaussian_blur_box),
+    (lesson06.check_verify_manifest, provenance.verify_manifest),
     (lesson07.check_flow_matching_pair, flow_matching.flow_matching_pair),
     (lesson07.check_euler_step, flow_matching.euler_step),
     (lesson07.check_classifier_free_guidance, flow_matching.classifier_free_guidance),
@@ -241,6 +245,39 @@ def test_bug_hunt_explains_malformed_answers(answer, words):
     (lesson07.check_classifier_free_guidance, lambda v_u, v_c, w: v_c + w * (v_c - v_u), "case 1 of 3 failed"),
 ])
 def test_lesson07_mistakes_are_named(checker, mistake, words):
+    with pytest.raises(ExerciseFailed, match=words):
+        checker(mistake)
+
+
+def _bits_read_at_u_v(folded, pairs):   # rows and columns swapped: F[u, v] instead of F[v, u]
+    magnitude = torch.fft.fft2(folded.double()).abs()
+    return torch.tensor([int(magnitude[u1 % 64, v1 % 64] > magnitude[u0 % 64, v0 % 64]) for (u1, v1), (u0, v0) in pairs])
+
+
+def _blur_with_zero_padding(image, box, sigma):
+    padded = torch.zeros(image.shape[0], image.shape[1] + 2, image.shape[2] + 2)
+    padded[:, 1:-1, 1:-1] = image
+    blurred = torch.nn.functional.avg_pool2d(padded[None], 3, stride=1)[0]
+    x0, y0, x1, y1 = box
+    out = image.clone()
+    out[:, y0:y1, x0:x1] = blurred[:, y0:y1, x0:x1]
+    return out
+
+
+def _trusts_the_signature_only(signed, frames_hash, public_key):
+    try:
+        public_key.verify(signed["signature"], provenance.canonical(signed["manifest"]))
+    except Exception:
+        return {"status": "edited after signing"}
+    return {"status": "intact"}
+
+
+@pytest.mark.parametrize("checker, mistake, words", [
+    (lesson06.check_read_bits, _bits_read_at_u_v, "(?s)case 1 of 5 failed.*bits are wrong"),
+    (lesson06.check_gaussian_blur_box, _blur_with_zero_padding, "case 1 of 5 failed"),
+    (lesson06.check_verify_manifest, _trusts_the_signature_only, "(?s)case 2 of 5 failed.*one frame changed.*'edited after signing'"),
+])
+def test_lesson06_mistakes_are_named(checker, mistake, words):
     with pytest.raises(ExerciseFailed, match=words):
         checker(mistake)
 

@@ -33,6 +33,11 @@ models/, one file per model family:
     interpolator            a learned frame interpolator, IFNet after RIFE (Huang et al. 2022)
 applications/, built on the trained models:
     generate                the "generate" step of lesson 05's pipeline: animate, extend, label or caption to video
+    quality                 lesson 06's quality report (flags calibrated on real clips) and motion stress test
+    detector                a real-vs-generated classifier, tested on generators it never saw
+    watermark               an invisible 32-bit watermark that survives H.264, scaling and cropping
+    anonymise               face detection, tracking and blurring
+    provenance              a signed manifest (Ed25519, after C2PA) inside the MP4, and its verification
 course/, the course machinery:
     checker                 the engine of the exercise checkers (run_cases, describe, comparisons)
     lesson01 …              the checkers of each lesson's exercises
@@ -42,7 +47,7 @@ course/, the course machinery:
 On top:
     studio                  `video-studio`: the editing pipeline as a command
     train                   `python -m utils.train NAME`: the registry of training recipes, the one
-                            module that imports every model
+                            module that imports every model (and the detector)
 """
 from utils.runtime import setup
 

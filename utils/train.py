@@ -18,6 +18,7 @@ import json
 
 import torch
 
+from utils.applications import detector
 from utils.checkpoints import CHECKPOINTS, load_checkpoint, train_and_save, write_card
 from utils.models import (caption_to_video, convlstm, cyclegan, evalnet, flow_matching, interpolator, latent_autoencoder, mocogan,
                           pix2pix, shape_classifier, simvp, space_time_transformer, svg, vgan, videogpt, vqvae)
@@ -41,6 +42,7 @@ RECIPES = {
     "shape_classifier": (shape_classifier.ShapeClassifier, shape_classifier.train, shape_classifier.evaluate),
     "caption_to_video": (caption_to_video.CaptionToVideo, caption_to_video.train, caption_to_video.evaluate),
     "frame_interpolator": (interpolator.IFNet, interpolator.train, interpolator.evaluate),
+    "detector": (detector.Detector, detector.train, detector.evaluate),
 }
 
 

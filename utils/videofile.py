@@ -5,6 +5,7 @@ Decoders give uint8 frames (H, W, C); these functions convert to and from the co
 the course runs without it (a GPU machine that only trains needs no video codecs).
 """
 import numbers
+import tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from utils.video import check_positive, from_numpy, resize, to_uint8
+from utils.video import check_positive, from_numpy, resize, to_gray, to_uint8
 
 
 class VideoFileError(ValueError):
@@ -192,3 +193,43 @@ def copy_audio(source, target):
         raise OSError(f"cannot copy the sound of {source} into {target} ({err})") from err
     combined.replace(target)
     return target
+
+
+def read_tag(path, name):
+    """The text of the container's metadata tag `name`, or None when the file has none."""
+    with _open(path) as container:
+        return container.metadata.get(name)
+
+
+def write_tag(source, target, name, text):
+    """Copy the MP4 `source` to `target` with the metadata tag `name` set to `text`. The streams'
+    packets are copied, not re-encoded, so the decoded frames are identical."""
+    av = _pyav()
+    source, target = Path(source), Path(target)
+    if source.resolve() == target.resolve():
+        raise ValueError(f"{target}: expected a new file; writing the tag in place would overwrite its source")
+    try:
+        with _open(source) as original, \
+                av.open(str(target), "w", format="mp4", options={"movflags": "faststart+use_metadata_tags"}) as out:
+            out.metadata[name] = text
+            streams = [s for s in original.streams if s.type in ("video", "audio")]
+            copies = {stream.index: out.add_stream_from_template(stream) for stream in streams}
+            for packet in original.demux(streams):
+                if packet.dts is not None:  # the demuxer's final flush packet carries no data
+                    packet.stream = copies[packet.stream.index]
+                    out.mux(packet)
+    except av.error.FFmpegError as err:
+        target.unlink(missing_ok=True)
+        raise OSError(f"cannot write {target} ({err})") from err
+    return target
+
+
+def reencode(video, quality=23, fps=25):
+    """The clip (T, C, H, W) after a trip through H.264 at CRF `quality`: written to a temporary MP4
+    and read back, at its own size and channels (write_video pads odd sizes and stores gray as RGB;
+    both are undone)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_video(Path(folder) / "reencoded.mp4", video, fps=fps, quality=quality, progress=False)
+        frames, _ = read_video(path)
+    frames = frames[..., :video.shape[-2], :video.shape[-1]]
+    return to_gray(frames) if video.shape[1] == 1 else frames

@@ -18,9 +18,10 @@ import functools
 import torch
 
 from utils.checkpoints import load_checkpoint
-from utils.models import caption_to_video as captioned, convlstm, flow_matching, space_time_transformer, vgan
-from utils.video import check_count, check_image, check_video, describe
+from utils.models import caption_to_video as captioned, convlstm, flow_matching, mocogan, pix2pix, space_time_transformer, vgan, videogpt
+from utils.video import check_batch, check_count, check_image, check_video, describe
 
+DIGIT_GENERATORS = ("vgan", "convlstm", "pix2pix", "flow_matching", "mocogan", "videogpt")   # all make (16, 1, 64, 64) clips
 ANIMATORS = ("vgan", "flow_matching")   # image-to-video models of lessons 01/03 and 07 (from one frame, the
                                         # ConvLSTM blurs the digit away: lesson 03; it extends clips instead)
 DIGIT_FRAME = (1, 64, 64)
@@ -28,11 +29,11 @@ DIGIT_FRAME = (1, 64, 64)
 
 @functools.lru_cache(maxsize=None)
 def load_model(name):
-    """The shipped model `name` ("vgan", "convlstm", "flow_matching" or "caption_to_video"), on the
-    CPU, in eval mode; loaded once."""
-    build = {"vgan": vgan.VideoGAN, "convlstm": convlstm.ConvLSTMPredictor,
-             "flow_matching": space_time_transformer.SpaceTimeTransformer,
-             "caption_to_video": captioned.CaptionToVideo}
+    """The shipped model `name` (one of DIGIT_GENERATORS, or "caption_to_video"), on the CPU, in
+    eval mode; loaded once."""
+    build = {"vgan": vgan.VideoGAN, "convlstm": convlstm.ConvLSTMPredictor, "pix2pix": pix2pix.Pix2Pix,
+             "flow_matching": space_time_transformer.SpaceTimeTransformer, "mocogan": mocogan.MoCoGAN,
+             "videogpt": videogpt.VideoGPT, "caption_to_video": captioned.CaptionToVideo}
     if name not in build:
         raise ValueError(f"model: expected one of {', '.join(build)}; got {name!r}")
     model = build[name]()
@@ -92,3 +93,28 @@ def caption_to_video(caption, seed=0):
         raise ValueError(f"caption: expected a string such as 'a red circle moves left'; got {describe(caption)}")
     generator = torch.Generator().manual_seed(seed)
     return captioned.caption_to_video(load_model("caption_to_video"), [caption], generator=generator)[0]
+
+
+@torch.no_grad()
+def digit_clips(name, real, seed=0):
+    """Clips (B, 16, 1, 64, 64) made by the generator `name` (one of DIGIT_GENERATORS) from the start
+    of real MovingDigits clips `real` (B, 16, 1, 64, 64): the image-to-video models and VideoGPT
+    from the first frame, Pix2Pix from the first two; MoCoGAN is not conditioned and draws its own
+    content. Fakes for lesson 06's detector and quality report."""
+    check_batch(real, "real")
+    if tuple(real.shape[1:]) != (16, *DIGIT_FRAME):
+        raise ValueError(f"real: expected MovingDigits clips (B, 16, 1, 64, 64); got {tuple(real.shape)}")
+    if name not in DIGIT_GENERATORS:
+        raise ValueError(f"name: expected one of {', '.join(DIGIT_GENERATORS)}; got {name!r}")
+    model, first, generator = load_model(name), real[:, 0].cpu(), torch.Generator().manual_seed(seed)
+    if name == "vgan":
+        return vgan.generate(model, first, vgan.random_z(len(real), generator=generator))
+    if name == "convlstm":
+        return convlstm.image_to_video(model, first)
+    if name == "pix2pix":
+        return pix2pix.rollout(model, real[:, :2].cpu())
+    if name == "flow_matching":
+        return flow_matching.image_to_video(model, first, generator=generator)
+    if name == "mocogan":
+        return mocogan.generate(model, *mocogan.random_codes(len(real), generator=generator))
+    return videogpt.generate(model, videogpt.load_tokenizer(), first, generator=generator)

@@ -1,0 +1,131 @@
+"""Quality control of generated clips, and where generators break: lesson 06's first two parts.
+
+The report measures each clip the ways the course can, and flags the failures a person would
+reject it for:
+    flicker         warping error (metrics.warping_error) with Lucas–Kanade flow between
+                    consecutive frames: what changed without moving
+    identity drift  share of frames whose digit, as the evaluation network reads it, is not the
+                    first frame's
+    blur            sharpness of the last four frames over the first frame's
+    frozen          mean absolute change between consecutive frames
+    speed           the digit's speed as the evaluation network estimates it (px/frame)
+Thresholds are calibrated on real clips: a clip is flagged where a measure is worse than all but
+1 % of real clips (for speed, outside the real 0.5 … 99.5 % range). A flag is evidence, not a
+verdict: about 1 % of real clips trip each flag by construction.
+
+The stress test measures a predictor on MovingDigits made harder on one axis at a time: faster
+digits, more digits, digits crossing each other (occlusion). Its error is the prediction's MSE
+over that of repeating the last given frame on the same clips, so that a ratio < 1 means the
+model still beats doing nothing.
+"""
+import torch
+
+from utils.data import MovingDigits
+from utils.flow import lucas_kanade
+from utils.metrics import warping_error
+from utils.models.evalnet import analyse, load_evaluator
+from utils.video import check_batch
+
+FLAGS = ("flicker", "identity drift", "blur", "frozen", "speed")
+WORSE_WHEN = {"flicker": "high", "identity drift": "high", "blur": "low", "frozen": "low", "speed": "both"}
+QUANTILE = 0.99
+
+
+def _check_digit_clips(videos):
+    check_batch(videos, "videos")
+    if tuple(videos.shape[2:]) != (1, 64, 64) or videos.shape[1] < 5:
+        raise ValueError(f"videos: expected MovingDigits-like clips (B, T ≥ 5, 1, 64, 64); got {tuple(videos.shape)}")
+    return videos
+
+
+def clip_measures(videos):
+    """Each measure of the module docstring for each clip of videos (B, T, 1, 64, 64): {name: (B,)}."""
+    _check_digit_clips(videos)
+    B, T = videos.shape[:2]
+    later, earlier = videos[:, 1:].flatten(0, 1), videos[:, :-1].flatten(0, 1)
+    flow = lucas_kanade(later, earlier).view(B, T - 1, 2, *videos.shape[-2:])     # where each pixel of frame t+1 was in frame t
+    flicker = torch.tensor([warping_error(clip, clip_flow) for clip, clip_flow in zip(videos, flow)])
+    digits, velocity, _ = analyse(load_evaluator(), videos)
+    edges = lambda x: (x[..., 1:, :] - x[..., :-1, :]).square().mean((-1, -2, -3)) + (x[..., 1:] - x[..., :-1]).square().mean((-1, -2, -3))  # noqa: E731
+    return {"flicker": flicker,
+            "identity drift": (digits[:, 1:] != digits[:, :1]).float().mean(dim=1),
+            "blur": edges(videos[:, -4:]).mean(dim=1) / edges(videos[:, 0]).clamp_min(1e-8),
+            "frozen": (videos[:, 1:] - videos[:, :-1]).abs().mean(dim=(1, 2, 3, 4)),
+            "speed": velocity.norm(dim=-1).mean(dim=1)}
+
+
+def calibrate(real_videos, quantile=QUANTILE):
+    """Thresholds from real clips: {name: (low, high)}, a clip being flagged outside [low, high]."""
+    measured, tail = clip_measures(real_videos), 1 - quantile
+    bounds = {}
+    for name, values in measured.items():
+        low, high = values.quantile(tail / 2 if WORSE_WHEN[name] == "both" else tail), values.quantile(1 - tail / 2 if WORSE_WHEN[name] == "both" else quantile)
+        bounds[name] = (low.item() if WORSE_WHEN[name] != "high" else -float("inf"),
+                        high.item() if WORSE_WHEN[name] != "low" else float("inf"))
+    return bounds
+
+
+def flag(measured, thresholds):
+    """{name: (B,) bool}, True where the clip's measure lies outside the name's thresholds."""
+    return {name: (values < thresholds[name][0]) | (values > thresholds[name][1]) for name, values in measured.items()}
+
+
+def report(measured, thresholds):
+    """measured: {set name: clip_measures of its clips} → {set name: {flag: share of its clips
+    flagged, "any": share with any flag}}."""
+    table = {}
+    for name, measures in measured.items():
+        flags = flag(measures, thresholds)
+        any_flag = torch.stack(list(flags.values())).any(dim=0)
+        table[name] = {**{f: round(v.float().mean().item(), 3) for f, v in flags.items()}, "any": round(any_flag.float().mean().item(), 3)}
+    return table
+
+
+def furthest_beyond(measured, thresholds, flag_name):
+    """(set name, clip index) of the clip that lies furthest beyond `flag_name`'s thresholds."""
+    low, high = thresholds[flag_name]
+    beyond = {name: torch.maximum(low - m[flag_name], m[flag_name] - high) for name, m in measured.items()}
+    name = max(beyond, key=lambda n: beyond[n].max())
+    return name, int(beyond[name].argmax())
+
+
+# ---------------------------------------------------------------------------------------------
+# the stress test: complex motion
+
+GIVEN = 10    # context frames; the predictor makes the next GIVEN
+
+
+def crossing(positions, count, digit_size=24, start=GIVEN):
+    """(B,) bool: clips where two digits' boxes overlap by more than half a digit in any frame from
+    `start` on. positions (B, T, 3, 2): each digit's top-left corner; count: digits per clip."""
+    if count < 2:
+        return torch.zeros(len(positions), dtype=torch.bool)
+    a, b = positions[:, start:, 0], positions[:, start:, 1]
+    return ((a - b).abs() < digit_size / 2).all(dim=-1).any(dim=1)
+
+
+def prediction_error(predict, clips):
+    """predict(context (B, GIVEN, 1, 64, 64)) → the next GIVEN frames, on clips (B, 2·GIVEN, 1, 64, 64):
+    per clip, the prediction's squared error over the repeat-last-frame baseline's (B,)."""
+    context, future = clips[:, :GIVEN], clips[:, GIVEN:]
+    with torch.no_grad():
+        predicted = torch.cat([predict(part).float().cpu() for part in context.split(64)])
+    error = (predicted - future).square().sum(dim=(1, 2, 3, 4))
+    baseline = (context[:, -1:] - future).square().sum(dim=(1, 2, 3, 4))
+    return error / baseline.clamp_min(1e-6)
+
+
+def stress_test(predict, speeds=(1, 2, 3, 4, 5, 6, 8), digit_counts=(1, 2, 3), clips=64, seed=7):
+    """The median error ratio (prediction over repeat-last) on held-out clips made harder on one axis:
+    {"speed": {speed: ratio} (one digit), "digits": {count: ratio} (speed 2…4),
+     "occlusion": {"crossing": ratio, "apart": ratio} (two digits, speed 2…4)}."""
+    def made(**config):
+        return MovingDigits(num_frames=2 * GIVEN, split="test", length=clips, seed=seed, **config).batch(clips)
+
+    out = {"speed": {s: prediction_error(predict, made(num_digits=1, speed=float(s))["video"]).median().item() for s in speeds},
+           "digits": {n: prediction_error(predict, made(num_digits=n)["video"]).median().item() for n in digit_counts}}
+    pair = MovingDigits(num_frames=2 * GIVEN, split="test", length=4 * clips, seed=seed, num_digits=2).batch(4 * clips)
+    ratio, crossed = prediction_error(predict, pair["video"]), crossing(pair["position"], 2)
+    out["occlusion"] = {"crossing": ratio[crossed].median().item(), "apart": ratio[~crossed].median().item(),
+                        "clips_crossing": int(crossed.sum())}
+    return out
