@@ -33,6 +33,8 @@ def test_the_tracker_covers_frames_the_detector_misses():
     detected = sum(len(d) > 0 for d in tracked["detections"])
     covered = sum(len(b) > 0 for b in tracked["boxes"])
     assert detected < len(phone) and covered == len(phone)
+    assert tracked["reacquired"] and min(tracked["reacquired"]) >= 0.5          # the carried box stayed on the face
+    assert max(len(boxes) for boxes in tracked["boxes"]) == 1                   # and never lost it to start a second track
     hidden = anonymise.anonymise(phone, tracked["boxes"])
     assert sum(len(anonymise.detect_faces(frame)) > 0 for frame in hidden) == 0
 

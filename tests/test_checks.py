@@ -274,7 +274,7 @@ def _trusts_the_signature_only(signed, frames_hash, public_key):
 
 @pytest.mark.parametrize("checker, mistake, words", [
     (lesson06.check_read_bits, _bits_read_at_u_v, "(?s)case 1 of 5 failed.*bits are wrong"),
-    (lesson06.check_gaussian_blur_box, _blur_with_zero_padding, "case 1 of 5 failed"),
+    (lesson06.check_gaussian_blur_box, _blur_with_zero_padding, "case 1 of 6 failed"),
     (lesson06.check_verify_manifest, _trusts_the_signature_only, "(?s)case 2 of 5 failed.*one frame changed.*'edited after signing'"),
 ])
 def test_lesson06_mistakes_are_named(checker, mistake, words):

@@ -11,7 +11,8 @@
 - sharpness: gradient energy, the mean squared difference between neighbouring pixels. Blur
   spreads an edge over more pixels with smaller steps, and the squares of smaller steps sum to
   less (the plain absolute differences would not change: blur keeps their sum).
-Each accepts a video (T, C, H, W) or a batch (B, T, C, H, W) and returns a float.
+Each accepts a video (T, C, H, W) or a batch (B, T, C, H, W) and returns a float;
+`frame_sharpness` gives one number per frame, for judging clips one by one.
 """
 import numpy as np
 import torch
@@ -56,12 +57,18 @@ def ssim(pred, target):
     return float(np.mean(scores))
 
 
+def frame_sharpness(frames, name="frames"):
+    """The sharpness of each frame of frames (N, C, H, W): a tensor (N,)."""
+    frames = check_video(frames, name).detach().float().cpu()
+    dims = (1, 2, 3)
+    return (frames[..., :, 1:] - frames[..., :, :-1]).square().mean(dims) + (frames[..., 1:, :] - frames[..., :-1, :]).square().mean(dims)
+
+
 def sharpness(video):
     """Mean (x[i, j+1] − x[i, j])² + (x[i+1, j] − x[i, j])² over pixels and frames: blur lowers it."""
     if isinstance(video, torch.Tensor) and video.ndim == 5:
         video = rearrange(video, "b t c h w -> (b t) c h w")
-    frames = check_video(video).detach().float().cpu()
-    return ((frames[..., :, 1:] - frames[..., :, :-1]).square().mean() + (frames[..., 1:, :] - frames[..., :-1, :]).square().mean()).item()
+    return frame_sharpness(video, "video").mean().item()
 
 
 def warping_error(video, flow):

@@ -56,12 +56,14 @@ def iou(a, b):
 def track_faces(video, min_size=MIN_FACE, max_missed=MAX_MISSED):
     """Detect faces in every frame of `video` (T, C, H, W) and track them. Returns
     {"boxes": a list of T tensors (N_t, 4), the tracked boxes of each frame,
-     "detections": a list of T tensors, what the detector alone found}."""
+     "detections": a list of T tensors, what the detector alone found,
+     "reacquired": for each time the detector found a tracked face again after missing it, the IoU
+     of the box the tracker had carried there with the new detection (near 1: it stayed on the face)}."""
     check_video(video)
     check_count(max_missed, "max_missed", minimum=0, meaning="frames a track survives undetected")
     H, W = video.shape[-2:]
     gray = to_gray(video)
-    tracks, boxes, detections = [], [], []          # a track: {"box": (4,), "missed": frames since its last detection}
+    tracks, boxes, detections, reacquired = [], [], [], []   # a track: {"box": (4,), "missed": frames since its last detection}
     for t, frame in enumerate(video):
         found = detect_faces(frame, min_size)
         if t and tracks:
@@ -76,6 +78,8 @@ def track_faces(video, min_size=MIN_FACE, max_missed=MAX_MISSED):
         for track in tracks:
             overlaps = [iou(track["box"], box) for box in unmatched]
             if overlaps and max(overlaps) >= MATCH_IOU:
+                if track["missed"]:                                            # found again: was the carried box still on the face?
+                    reacquired.append(max(overlaps))
                 track["box"], track["missed"] = unmatched.pop(int(np.argmax(overlaps))), 0
             else:
                 track["missed"] += 1
@@ -84,7 +88,7 @@ def track_faces(video, min_size=MIN_FACE, max_missed=MAX_MISSED):
             track["box"] = track["box"].clamp(min=torch.zeros(4), max=torch.tensor([W, H, W, H], dtype=torch.float32))
         boxes.append(torch.stack([track["box"] for track in tracks]) if tracks else torch.zeros(0, 4))
         detections.append(found)
-    return {"boxes": boxes, "detections": detections}
+    return {"boxes": boxes, "detections": detections, "reacquired": reacquired}
 
 
 def grow(boxes, share, size):

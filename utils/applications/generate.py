@@ -57,11 +57,8 @@ def animate_digit(still, model="vgan", seed=0):
     _check_digit_frame(still)
     if model not in ANIMATORS:
         raise ValueError(f"model: expected one of {', '.join(ANIMATORS)}; got {model!r}")
-    network, first = load_model(model), still[None].cpu()
-    generator = torch.Generator().manual_seed(seed)
-    if model == "vgan":
-        return vgan.generate(network, first, vgan.random_z(1, generator=generator))[0]
-    return flow_matching.image_to_video(network, first, generator=generator)[0]
+    held = still[None, None].expand(1, 16, -1, -1, -1)      # the still as a clip: the animators read its first frame only
+    return digit_clips(model, held, seed)[0]
 
 
 def extend_clip(clip, frames):

@@ -22,7 +22,7 @@ import torch
 
 from utils.data import MovingDigits
 from utils.flow import lucas_kanade
-from utils.metrics import warping_error
+from utils.metrics import frame_sharpness, warping_error
 from utils.models.evalnet import analyse, load_evaluator
 from utils.video import check_batch
 
@@ -46,22 +46,22 @@ def clip_measures(videos):
     flow = lucas_kanade(later, earlier).view(B, T - 1, 2, *videos.shape[-2:])     # where each pixel of frame t+1 was in frame t
     flicker = torch.tensor([warping_error(clip, clip_flow) for clip, clip_flow in zip(videos, flow)])
     digits, velocity, _ = analyse(load_evaluator(), videos)
-    edges = lambda x: (x[..., 1:, :] - x[..., :-1, :]).square().mean((-1, -2, -3)) + (x[..., 1:] - x[..., :-1]).square().mean((-1, -2, -3))  # noqa: E731
     return {"flicker": flicker,
             "identity drift": (digits[:, 1:] != digits[:, :1]).float().mean(dim=1),
-            "blur": edges(videos[:, -4:]).mean(dim=1) / edges(videos[:, 0]).clamp_min(1e-8),
+            "blur": frame_sharpness(videos[:, -4:].flatten(0, 1)).view(B, 4).mean(dim=1) / frame_sharpness(videos[:, 0]).clamp_min(1e-8),
             "frozen": (videos[:, 1:] - videos[:, :-1]).abs().mean(dim=(1, 2, 3, 4)),
             "speed": velocity.norm(dim=-1).mean(dim=1)}
 
 
 def calibrate(real_videos, quantile=QUANTILE):
     """Thresholds from real clips: {name: (low, high)}, a clip being flagged outside [low, high]."""
-    measured, tail = clip_measures(real_videos), 1 - quantile
+    tail = 1 - quantile
     bounds = {}
-    for name, values in measured.items():
-        low, high = values.quantile(tail / 2 if WORSE_WHEN[name] == "both" else tail), values.quantile(1 - tail / 2 if WORSE_WHEN[name] == "both" else quantile)
-        bounds[name] = (low.item() if WORSE_WHEN[name] != "high" else -float("inf"),
-                        high.item() if WORSE_WHEN[name] != "low" else float("inf"))
+    for name, values in clip_measures(real_videos).items():
+        worse = WORSE_WHEN[name]
+        low = values.quantile(tail / 2 if worse == "both" else tail).item() if worse != "high" else -float("inf")
+        high = values.quantile(1 - tail / 2 if worse == "both" else quantile).item() if worse != "low" else float("inf")
+        bounds[name] = (low, high)
     return bounds
 
 

@@ -20,9 +20,9 @@ Why it survives:
   one where the mark is strongest.
 Eight more frequencies are always on (sync): their median magnitude, against the median of the
 band's unused frequencies, is the detection score; unmarked clips stay near 1, and a clip counts as
-marked above DETECTION_SCORE. The score says that a mark of this kind is present, not whose key
-made it: the frequencies of two keys overlap, so a clip marked under another key scores high too,
-and its bits read with the wrong key are noise.
+marked above DETECTION_SCORE. The score tells marked from unmarked, not which key marked it: two
+keys share many frequencies, so a clip marked under one key can score high under another, and the
+bits read with the wrong key are noise.
 
 The strength α makes the mark's RMS amplitude 0.0095 (pixel values in [0, 1]), a PSNR of about
 40 dB; spreading one payload over thousands of pixels and many frames (spread spectrum, Cox,
@@ -44,7 +44,7 @@ BAND = (4.0, 11.0)         # the frequencies used, in cycles per tile (wavelengt
 STRENGTH = 0.0095          # the mark's RMS amplitude; PSNR ≈ 20·log10(1/α) ≈ 40.4 dB
 MARGIN = 2.0               # informed embedding: a bit's own frequency should beat the other by this factor
 DETECTION_SCORE = 3.0      # sync magnitude / median unused magnitude above which a clip counts as marked
-MIN_FRAMES = 16           # a clip must be this long …
+MIN_FRAMES = 16            # a clip must be this long …
 MIN_TILES = 16             # … and hold this many whole tiles (512 × 128 pixels, 256 × 256, …) to carry the payload
 SCALES = (1, 2)            # the reader tries the clip as it is and upscaled by 2 (after a downscale)
 BLUR = 9                   # the box filter that estimates the picture, subtracted before reading
@@ -60,8 +60,9 @@ def band_frequencies():
 
 def key_frequencies(key):
     """The key's choice: {"pairs": 32 × ((u, v) for 1, (u, v) for 0), "sync": 8 × (u, v),
-    "unused": the band's others, "phases": a phase for every frequency}. Each pair's two frequencies have about the same radius, so that
-    the picture's own spectrum, which falls with frequency, favours neither."""
+    "unused": the band's others, "phases": a phase for every frequency}. Each pair's two
+    frequencies have about the same radius, so that the picture's own spectrum, which falls with
+    frequency, favours neither."""
     if isinstance(key, bool) or not isinstance(key, int) or key < 0:
         raise ValueError(f"key: expected a whole number ≥ 0 (the secret that picks the frequencies); got {key!r}")
     band = band_frequencies()
@@ -118,7 +119,7 @@ def informed_weights(video, bits, key):
     frequency than at its own, that bit's cosine gets the extra amplitude it needs to win by
     MARGIN (its energy adds to the picture's there, on average); the others keep weight 1.
     (Informed embedding: Cox, Miller & Bloom, Digital Watermarking, 2002.)"""
-    T, _, H, W = video.shape
+    H, W = video.shape[-2:]
     host = spectrum(fold(residual(video)))
     tiles = (H // TILE) * (W // TILE)
     unit = STRENGTH * (2 / (PAYLOAD_BITS + SYNC)) ** 0.5 * tiles * TILE * TILE / 2   # |F| of one cosine at weight 1, before the filter
@@ -135,7 +136,7 @@ def embed(video, bits, key, strength=STRENGTH):
     The mark is added equally to every channel: it changes brightness, not colour."""
     _check_markable(video)
     _check_payload(bits)
-    T, C, H, W = video.shape
+    H, W = video.shape[-2:]
     tile = mark_tile(bits, key, informed_weights(video.cpu(), bits, key))
     mark = tile.to(video.device).repeat(-(-H // TILE), -(-W // TILE))[:H, :W]
     return (video + strength * mark).clamp(0, 1)

@@ -44,6 +44,8 @@ def check_gaussian_blur_box(student_fn):
              for box, sigma in [((5, 4, 15, 12), 2.0), ((0, 0, 30, 20), 1.0), ((20, 10, 30, 20), 3.0), ((8, 8, 9, 9), 0.5)]]
     cases.append(("a gray image, a box touching the top-left corner", (gray, (0, 0, 7, 5), 1.5),
                   anonymise.gaussian_blur_box(gray, (0, 0, 7, 5), 1.5)))
+    cases.append(("a box with fractional corners, as a tracker gives: rounded to whole pixels", (image, (4.6, 3.2, 12.4, 9.7), 1.0),
+                  anonymise.gaussian_blur_box(image, (4.6, 3.2, 12.4, 9.7), 1.0)))
     return run_cases("gaussian_blur_box", student_fn, cases, compare=lambda got, expected: compare_tensors(got, expected, atol=1e-5))
 
 
