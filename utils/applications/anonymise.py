@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from skimage.data import lbp_frontal_face_cascade_filename
 from skimage.feature import Cascade
+from torchvision.ops import box_iou
 
 from utils.flow import lucas_kanade
 from utils.video import check_count, check_image, check_positive, check_video, describe, to_gray, to_uint8
@@ -44,15 +45,6 @@ def detect_faces(image, min_size=MIN_FACE, max_size=None):
                         dtype=torch.float32).reshape(-1, 4)
 
 
-def iou(a, b):
-    """Intersection over union of two boxes (x0, y0, x1, y1)."""
-    width = (torch.minimum(a[2], b[2]) - torch.maximum(a[0], b[0])).clamp_min(0)
-    height = (torch.minimum(a[3], b[3]) - torch.maximum(a[1], b[1])).clamp_min(0)
-    inter = width * height
-    area = lambda box: (box[2] - box[0]) * (box[3] - box[1])  # noqa: E731
-    return (inter / (area(a) + area(b) - inter)).item()
-
-
 def track_faces(video, min_size=MIN_FACE, max_missed=MAX_MISSED):
     """Detect faces in every frame of `video` (T, C, H, W) and track them. Returns
     {"boxes": a list of T tensors (N_t, 4), the tracked boxes of each frame,
@@ -76,7 +68,7 @@ def track_faces(video, min_size=MIN_FACE, max_missed=MAX_MISSED):
                     track["box"] = track["box"] + torch.cat([shift, shift])
         unmatched = list(found)
         for track in tracks:
-            overlaps = [iou(track["box"], box) for box in unmatched]
+            overlaps = box_iou(track["box"][None], torch.stack(unmatched))[0].tolist() if unmatched else []
             if overlaps and max(overlaps) >= MATCH_IOU:
                 if track["missed"]:                                            # found again: was the carried box still on the face?
                     reacquired.append(max(overlaps))

@@ -21,13 +21,12 @@ from tqdm.auto import tqdm
 
 from utils.applications.generate import digit_clips
 from utils.blocks import GROUPS
-from utils.data import MovingDigits
+from utils.models.evalnet import benchmark
 from utils.training import fit
 from utils.video import check_batch
 
 SEEN = ("vgan", "convlstm", "pix2pix")              # the generators whose fakes it trains on
 UNSEEN = ("flow_matching", "mocogan", "videogpt")   # the generators it is tested on only
-FRAMES = 16
 
 
 class Detector(nn.Module):
@@ -48,16 +47,15 @@ class Detector(nn.Module):
         return self.head(features.mean(dim=(2, 3, 4)))[:, 0]
 
 
-def _real(n, split, seed):
-    clips = MovingDigits(num_frames=FRAMES, num_digits=1, split=split, length=n, seed=seed)
-    return clips.batches(n)(0)["video"]
+def _real_clips(n, split, seed):
+    return benchmark(n, seed=seed, split=split)["video"]
 
 
 def fakes(names, n, split, seed):
     """n fakes of each generator in `names`, made from the first frames of real clips of `split`."""
     made = []
     for i, name in enumerate(tqdm(names, desc="making fakes", leave=False)):
-        real = _real(n, split, seed + 1 + i)
+        real = _real_clips(n, split, seed + 1 + i)
         made.append(torch.cat([digit_clips(name, part, seed=seed + i) for part in real.split(128)]))
     return torch.cat(made)
 
@@ -81,7 +79,7 @@ def train(model, steps=1200, batch_size=64, lr=2e-3, per_generator=1536, seed=0)
     """Adam with a cosine schedule on a fixed pool: real training-split clips, and as many fakes of
     the SEEN generators made from other training-split clips; every batch half real, half fake."""
     torch.manual_seed(seed)
-    real, fake = _real(len(SEEN) * per_generator, "train", seed), fakes(SEEN, per_generator, "train", seed)
+    real, fake = _real_clips(len(SEEN) * per_generator, "train", seed), fakes(SEEN, per_generator, "train", seed)
     generator = torch.Generator().manual_seed(seed)
 
     def batch(step):
@@ -100,7 +98,7 @@ def train(model, steps=1200, batch_size=64, lr=2e-3, per_generator=1536, seed=0)
 def test_clips(per_generator=128, seed=100):
     """The held-out test: real test-split clips and fakes of every generator made from other test-split
     clips: {"real": (n, 16, 1, 64, 64), name: (n, 16, 1, 64, 64) for each generator}."""
-    return {"real": _real(per_generator, "test", seed),
+    return {"real": _real_clips(per_generator, "test", seed),
             **{name: fakes((name,), per_generator, "test", seed + 10 * i) for i, name in enumerate(SEEN + UNSEEN)}}
 
 
