@@ -5,8 +5,8 @@ import torch
 import torch.nn.functional as F
 
 from utils import edit, flow, metrics, video
-from utils.applications import anonymise, provenance, watermark
-from utils.course import checker, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07
+from utils.applications import anonymise, parallax, provenance, slowmotion, variations, watermark
+from utils.course import checker, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08
 from utils.course.checker import ExerciseFailed
 from utils.models import convlstm, cyclegan, flow_matching, space_time_transformer, svg, vgan, videogpt, vqvae
 
@@ -33,6 +33,9 @@ REFERENCES = [
     (lesson06.check_read_bits, watermark.read_bits),
     (lesson06.check_gaussian_blur_box, anonymise.gaussian_blur_box),
     (lesson06.check_verify_manifest, provenance.verify_manifest),
+    (lesson08.check_hold_across_cut, slowmotion.hold_across_cut),
+    (lesson08.check_there_and_back, parallax.there_and_back),
+    (lesson08.check_motion_inside, variations.motion_inside),
     (lesson07.check_flow_matching_pair, flow_matching.flow_matching_pair),
     (lesson07.check_euler_step, flow_matching.euler_step),
     (lesson07.check_classifier_free_guidance, flow_matching.classifier_free_guidance),
@@ -346,5 +349,28 @@ def _title_safe_without_the_check(frame_size, text_size, margin=0.08):
     (lesson05.check_title_safe_position, _title_safe_without_the_check, "should raise ValueError; it returned"),
 ])
 def test_lesson05_mistakes_are_named(checker, mistake, words):
+    with pytest.raises(ExerciseFailed, match=words):
+        checker(mistake)
+
+
+def _blends_the_gap(first, second, count):
+    return torch.stack([(1 - k / (count + 1)) * first + k / (count + 1) * second for k in range(1, count + 1)])
+
+
+def _sine_path(frames, amplitude=1.0):
+    return amplitude * torch.sin(torch.pi * torch.arange(frames) / (frames - 1))
+
+
+def _zero_for_still_frames(profile, lefts, width):
+    inside = torch.stack([row[left:left + width].sum() for row, left in zip(profile, lefts.tolist())])
+    return inside / profile.sum(dim=1).clamp(min=1e-12)
+
+
+@pytest.mark.parametrize("checker, mistake, words", [
+    (lesson08.check_hold_across_cut, _blends_the_gap, "(?s)case 1 of 5 failed.*gap frame 1 of 3.*neither of the two frames"),
+    (lesson08.check_there_and_back, _sine_path, "case 1 of 4 failed"),
+    (lesson08.check_motion_inside, _zero_for_still_frames, "(?s)case 3 of 4 failed.*frame 2 without main motion"),
+])
+def test_lesson08_mistakes_are_named(checker, mistake, words):
     with pytest.raises(ExerciseFailed, match=words):
         checker(mistake)

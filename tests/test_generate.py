@@ -58,6 +58,22 @@ def test_the_same_seed_gives_the_same_clip_and_another_seed_another():
     assert not torch.equal(generate.animate_digit(still, seed=3), generate.animate_digit(still, seed=4))
 
 
+def test_reanchoring_moves_the_clean_frame_to_the_last_frames_digit():
+    anchor, last = torch.zeros(1, 64, 64), torch.zeros(1, 64, 64)
+    anchor[0, 10:20, 10:16], last[0, 30:40, 40:46] = 1.0, 0.4                # a blurred digit elsewhere
+    moved = generate.reanchor(last, anchor)
+    assert moved.shape == (1, 64, 64) and torch.equal(moved[0, 30:40, 40:46], torch.ones(10, 6)) and moved.sum() == anchor.sum()
+
+
+def test_stories_chain_clips_from_a_label_and_re_anchoring_keeps_the_digit():
+    digits = torch.tensor([3, 7])
+    chained = generate.stories(digits, clips=3)
+    assert chained.shape == (2, 3, 16, 1, 64, 64) and torch.equal(chained, generate.stories(digits, clips=3))
+    anchored = generate.stories(digits, clips=3, anchored=True)
+    assert torch.equal(anchored[:, 0], chained[:, 0])                         # the first clip is the same label-to-video
+    assert (named_digits(anchored[:, -1]) == digits).all()
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: generate.animate_digit(data.load_still("astronaut")), "animate_still"),
     (lambda: generate.animate_digit(torch.rand(1, 64, 64), model="sora"), "vgan, flow_matching"),
@@ -69,6 +85,9 @@ def test_the_same_seed_gives_the_same_clip_and_another_seed_another():
     (lambda: generate.caption_to_video("a purple dragon flies"), "vocabulary"),
     (lambda: generate.caption_to_video(["a red circle moves left"]), "a string"),
     (lambda: generate.load_model("videogpt_xl"), "vgan"),
+    (lambda: generate.stories(torch.tensor([10])), "0…9"),
+    (lambda: generate.stories(torch.tensor([1]), clips=0), "clips"),
+    (lambda: generate.reanchor(torch.rand(3, 64, 64), torch.rand(1, 64, 64)), "last: expected a MovingDigits frame"),
 ])
 def test_bad_input_is_a_clear_error(call, message):
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):

@@ -110,3 +110,14 @@ def test_the_content_hash_sees_one_pixel_and_a_dropped_frame():
     changed[1, 0, 2, 3] = 1 - changed[1, 0, 2, 3]
     hashes = {provenance.frames_sha256(v) for v in (clip, changed, clip[:3])}
     assert len(hashes) == 3 and provenance.frames_sha256(clip) == provenance.frames_sha256(clip.clone())
+
+
+def test_a_clip_that_no_model_touched_is_signed_without_a_checkpoint(tmp_path):
+    clip = torch.rand(4, 3, 16, 16, generator=torch.Generator().manual_seed(3))
+    key = provenance.new_key()
+    unsigned = videofile.write_video(tmp_path / "camera.mp4", clip, fps=10, progress=False)
+    signed = provenance.sign_video(unsigned, tmp_path / "signed.mp4", key, "a camera, edited", None, ["trim"])
+    frames, _ = videofile.read_video(signed)
+    verdict = provenance.verify_video(signed, key.public_key(), frames=frames)
+    assert verdict["status"] == "intact" and verdict["manifest"]["checkpoint_sha256"] is None
+    assert provenance.verify_video(signed, key.public_key(), frames=frames.flip(0))["status"] == "edited after signing"

@@ -70,3 +70,20 @@ def test_the_stress_test_sees_the_convlstm_break():
 def test_bad_input_is_a_clear_error(bad):
     with pytest.raises(ValueError, match="videos"):
         quality.clip_measures(bad)
+
+
+def test_story_drift_reads_real_clips_as_steady_and_a_changed_digit_as_drift(real):
+    labels = evalnet.benchmark(32)["labels"][:, 0]
+    stories = real.view(8, 4, 16, 1, 64, 64)                                  # real clips, four to a story
+    steady = quality.story_drift(stories, labels.view(8, 4)[:, 0])
+    assert steady["identity"].shape == steady["sharpness"].shape == (4,)
+    assert steady["identity"][0] > 0.6 and (steady["sharpness"] > 0.7).all()
+    assert steady["identity"][1:].mean() < 0.5 * steady["identity"][0]        # later clips mostly show other digits
+    blurred = stories.clone()
+    blurred[:, 1:] = torch.nn.functional.avg_pool3d(stories[:, 1:].flatten(0, 1).transpose(1, 2), (1, 5, 5), 1, (0, 2, 2)).transpose(1, 2).view_as(stories[:, 1:])
+    assert (quality.story_drift(blurred, labels.view(8, 4)[:, 0])["sharpness"][1:] < 0.5 * steady["sharpness"][1:]).all()
+
+
+def test_story_drift_refuses_clips_that_are_not_stories():
+    with pytest.raises(ValueError, match=r"stories: expected \(B, N, T, 1, 64, 64\)"):
+        quality.story_drift(torch.rand(2, 16, 1, 64, 64), torch.tensor([1, 2]))

@@ -32,12 +32,15 @@ models/, one file per model family:
     caption_to_video        the same network conditioned on captions through a text encoder
     interpolator            a learned frame interpolator, IFNet after RIFE (Huang et al. 2022)
 applications/, built on the trained models:
-    generate                the "generate" step of lesson 05's pipeline: animate, extend, label or caption to video
-    quality                 lesson 06's quality report (flags calibrated on real clips) and motion stress test
+    generate                the "generate" step of lesson 05's pipeline: animate, extend, label or caption to video; stories
+    quality                 lesson 06's quality report (flags calibrated on real clips) and motion stress test; story drift
     detector                a real-vs-generated classifier, tested on generators it never saw
     watermark               an invisible 32-bit watermark that survives H.264, scaling and cropping
     anonymise               face detection, tracking and blurring
     provenance              a signed manifest (Ed25519, after C2PA) inside the MP4, and its verification
+    slowmotion              lesson 08: slow motion by interpolation, holding frames across cuts, scored on dropped frames
+    parallax                a photo animated in 2.5-D: depth layers, inpainting, a camera path (a stereo pair as truth)
+    variations              an ad master for every screen: reframing that keeps the subject, timed edits, delivery check
 course/, the course machinery:
     checker                 the engine of the exercise checkers (run_cases, describe, comparisons)
     lesson01 …              the checkers of each lesson's exercises

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torchvision.transforms import v2
 
 from utils.video import check_image, detect_cuts, resize
-from utils.videofile import read_video
+from utils.videofile import read_video, video_info
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -218,9 +218,9 @@ TRIPLET_SPLIT = 0.8  # frame interpolation: each clip's first 80 % trains, the r
 
 def load_clip_width(name, width, start=0, end=None):
     """A real clip resized to `width` pixels (height in proportion, a multiple of 4), as (video, fps)."""
-    frames, fps = load_clip(name, start=start, end=end)
-    height = max(4, round(frames.shape[-2] * width / frames.shape[-1] / 4) * 4)
-    return resize(frames, (height, width)), fps
+    info = video_info(clip_path(name))
+    height = max(4, round(info["height"] * width / info["width"] / 4) * 4)
+    return load_clip(name, start=start, end=end, size=(height, width))          # resized frame by frame, as decoded
 
 
 @functools.lru_cache(maxsize=8)

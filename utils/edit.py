@@ -192,27 +192,50 @@ def _shot_motion_centre(shot, window):
     columns = torch.arange(shot.shape[-1], dtype=torch.float32, device=shot.device)
     weight = difference.sum(dim=1)
     raw = ((difference * columns).sum(dim=1) / weight.clamp(min=1e-8)).cpu()
-    centre, centres = (shot.shape[-1] - 1) / 2, []
-    for x, moving in zip(raw.tolist(), (weight > 1e-3).tolist()):
-        centre = x if moving else centre
-        centres.append(centre)
-    padded = F.pad(torch.tensor(centres)[None, None], (window // 2, (window - 1) // 2), mode="replicate")
+    return smooth_track(raw, weight > 1e-3, (shot.shape[-1] - 1) / 2, window)
+
+
+def smooth_track(raw, moving, start, window):
+    """A position per frame from `raw` (T,), where frames that are not `moving` (T,) bool keep the
+    last position that was (`start` before any), averaged over `window` frames centred on each
+    (the ends repeated): (T,) float."""
+    position, track = start, []
+    for x, move in zip(raw.tolist(), moving.tolist()):
+        position = x if move else position
+        track.append(position)
+    padded = F.pad(torch.tensor(track, dtype=torch.float32)[None, None], (window // 2, (window - 1) // 2), mode="replicate")
     return F.avg_pool1d(padded, window, stride=1)[0, 0]
+
+
+def check_aspect(aspect):
+    """An aspect ratio (width, height) of two positive whole numbers, or a clear error."""
+    if not (isinstance(aspect, tuple) and len(aspect) == 2 and all(isinstance(n, int) and n > 0 for n in aspect)):
+        raise ValueError(f"aspect: expected (width, height) as two positive whole numbers, e.g. (9, 16); got {aspect!r}")
+    return aspect
 
 
 def reframe(video, aspect, window=9):
     """Crop to `aspect` = (width, height), e.g. (9, 16) or (1, 1), keeping the full height when
     the target is narrower (the window follows `motion_centre`), else the full width, centred."""
     check_video(video)
-    if not (isinstance(aspect, tuple) and len(aspect) == 2 and all(isinstance(n, int) and n > 0 for n in aspect)):
-        raise ValueError(f"aspect: expected (width, height) as two positive whole numbers, e.g. (9, 16); got {aspect!r}")
+    check_aspect(aspect)
     T, C, H, W = video.shape
     width = round(H * aspect[0] / aspect[1])
     if width > W:                                                            # wider than the clip: crop rows
         height = round(W * aspect[1] / aspect[0])
         top = (H - height) // 2
         return video[:, :, top:top + height]
-    lefts = (motion_centre(video, window) - width / 2).round().clamp(0, W - width).long()
+    return crop_columns(video, motion_lefts(video, width, window), width)
+
+
+def motion_lefts(video, width, window=9):
+    """The left column of a `width`-wide window centred on `motion_centre` in each frame, kept
+    inside the frame: (T,) long."""
+    return (motion_centre(video, window) - width / 2).round().clamp(0, video.shape[-1] - width).long()
+
+
+def crop_columns(video, lefts, width):
+    """Frame t cropped to the columns lefts[t] … lefts[t] + width − 1: (T, C, H, width)."""
     return torch.stack([frame[:, :, left:left + width] for frame, left in zip(video, lefts)])
 
 

@@ -7,6 +7,7 @@ for the editing steps of `utils.edit` (resize, caption, join, export).
     clip = extend_clip(clip, 16)                                 # (32, 1, 64, 64): ConvLSTM goes on
     clip = label_to_video(7)                                     # a 7 moving, from noise (flow matching)
     clip = caption_to_video("a red circle moves left")           # (8, 3, 32, 32)
+    story = stories(torch.tensor([3]), clips=10)[0]              # (10, 16, 1, 64, 64): clip after clip
 
 The models were trained on the course's two synthetic worlds, MovingDigits (64 × 64 grey) and
 BouncingShapes (32 × 32 colour), and generate only those: a still they animate is a frame of that
@@ -16,6 +17,7 @@ its shipped checkpoint once (sha256-checked) and runs on the CPU.
 import functools
 
 import torch
+import torch.nn.functional as F
 
 from utils.checkpoints import load_checkpoint
 from utils.models import caption_to_video as captioned, convlstm, flow_matching, mocogan, pix2pix, space_time_transformer, vgan, videogpt
@@ -41,10 +43,10 @@ def load_model(name):
     return model.eval()
 
 
-def _check_digit_frame(still):
-    check_image(still, "still")
+def _check_digit_frame(still, name="still"):
+    check_image(still, name)
     if tuple(still.shape) != DIGIT_FRAME:
-        raise ValueError(f"still: expected a MovingDigits frame of shape {DIGIT_FRAME} (the world the models were "
+        raise ValueError(f"{name}: expected a MovingDigits frame of shape {DIGIT_FRAME} (the world the models were "
                          f"trained on: data.MovingDigits(...)[i]['video'][0]); got {tuple(still.shape)}. A photo is "
                          f"animated by a camera move: edit.animate_still")
     return still
@@ -81,6 +83,43 @@ def label_to_video(digit, seed=0):
         raise ValueError(f"digit: expected a whole number 0…{flow_matching.CLASSES - 1}; got {digit!r}")
     generator = torch.Generator().manual_seed(seed)
     return flow_matching.label_to_video(load_model("flow_matching"), torch.tensor([digit]), generator=generator)[0]
+
+
+def reanchor(last, anchor):
+    """The clean frame `anchor` (1, 64, 64) moved by whole pixels so that its brightness centroid
+    lands on that of `last` (1, 64, 64), the pixels moved in from outside black: (1, 64, 64)."""
+    _check_digit_frame(last, "last")
+    _check_digit_frame(anchor, "anchor")
+    dy, dx = (round(a - b) for a, b in zip(_centroid(last), _centroid(anchor)))
+    padded = F.pad(anchor, (64, 64, 64, 64))                                # room to move by up to a frame
+    return padded[:, 64 - dy:128 - dy, 64 - dx:128 - dx]
+
+
+def _centroid(frame):
+    weight = frame[0].double()
+    rows, columns = torch.meshgrid(torch.arange(64.0, dtype=torch.float64), torch.arange(64.0, dtype=torch.float64), indexing="ij")
+    total = weight.sum().clamp(min=1e-8)
+    return (weight * rows).sum().item() / total.item(), (weight * columns).sum().item() / total.item()
+
+
+@torch.no_grad()
+def stories(digits, clips=10, anchored=False, seed=0):
+    """Long generated stories, one per digit class in `digits` (B,): lesson 07's label-to-video makes
+    the first 16-frame clip, then each next clip is image-to-video from the last frame of the one
+    before — or, with anchored=True, from the story's first frame moved to where that last frame's
+    digit is (`reanchor`). (B, clips, 16, 1, 64, 64)."""
+    if (not isinstance(digits, torch.Tensor) or digits.dim() != 1 or digits.dtype != torch.long or not len(digits)
+            or digits.min() < 0 or digits.max() >= flow_matching.CLASSES):
+        raise ValueError(f"digits: expected a (B,) long tensor of digit classes 0…{flow_matching.CLASSES - 1}; got {describe(digits)}")
+    check_count(clips, "clips", meaning="clips per story")
+    model, generator = load_model("flow_matching"), torch.Generator().manual_seed(seed)
+    made = [flow_matching.label_to_video(model, digits, generator=generator)]
+    for _ in range(clips - 1):
+        start = made[-1][:, -1]                                              # (B, 1, 64, 64)
+        if anchored:
+            start = torch.stack([reanchor(last, first) for last, first in zip(start, made[0][:, 0])])
+        made.append(flow_matching.image_to_video(model, start, generator=generator))
+    return torch.stack(made, dim=1)
 
 
 def caption_to_video(caption, seed=0):

@@ -58,12 +58,14 @@ def canonical(manifest):
 
 
 def make_manifest(video, generator, checkpoint_sha256, edits):
-    """The claim about `video` (T, C, H, W): who made it, from which weights, with which edits."""
+    """The claim about `video` (T, C, H, W): who made it, from which weights (None where no trained
+    model made or changed the frames: a camera clip, edited), with which edits."""
     if not isinstance(generator, str) or not generator:
         raise ValueError(f"generator: expected the generator's name, e.g. 'vgan'; got {describe(generator)}")
-    if not (isinstance(checkpoint_sha256, str) and len(checkpoint_sha256) == 64
-            and all(c in "0123456789abcdef" for c in checkpoint_sha256)):
-        raise ValueError(f"checkpoint_sha256: expected 64 lowercase hex digits (a model card's sha256); got {checkpoint_sha256!r}")
+    if checkpoint_sha256 is not None and not (isinstance(checkpoint_sha256, str) and len(checkpoint_sha256) == 64
+                                              and all(c in "0123456789abcdef" for c in checkpoint_sha256)):
+        raise ValueError(f"checkpoint_sha256: expected 64 lowercase hex digits (a model card's sha256), or None where no "
+                         f"trained model touched the frames; got {checkpoint_sha256!r}")
     if not isinstance(edits, list) or not all(isinstance(edit, str) for edit in edits):
         raise ValueError(f"edits: expected a list of strings, e.g. ['trim 0:2', 'caption']; got {describe(edits)}")
     return {"claim_generator": CLAIM_GENERATOR, "generator": generator, "checkpoint_sha256": checkpoint_sha256,
@@ -116,14 +118,15 @@ def verify_manifest(signed, frames_hash, public_key):
     return {"status": "intact", "reason": "the signature checks and the frames are the signed ones", "manifest": signed["manifest"]}
 
 
-def verify_video(path, public_key):
+def verify_video(path, public_key, frames=None):
     """Check the MP4 at `path` against the signer's public key: {"status": "intact" | "edited after
-    signing" | "not signed", "reason", "manifest"}. A corrupt file or a manifest that does not
-    parse is an error, not a verdict."""
+    signing" | "not signed", "reason", "manifest"}. `frames`: the file's frames where the caller
+    has just decoded them (read_video(path)[0]), to save decoding them again. A corrupt file or a
+    manifest that does not parse is an error, not a verdict."""
     if not isinstance(public_key, Ed25519PublicKey):
         raise ValueError(f"public_key: expected an Ed25519 public key (private_key.public_key()); got {describe(public_key)}")
     text = read_tag(path, TAG)
     if text is None:
         return {"status": "not signed", "reason": f"the file carries no '{TAG}' manifest", "manifest": None}
-    video, _ = read_video(path)
+    video = read_video(path)[0] if frames is None else frames
     return verify_manifest(parse(text), frames_sha256(video), public_key)

@@ -1,4 +1,5 @@
-"""Quality control of generated clips, and where generators break: lesson 06's first two parts.
+"""Quality control of generated clips, and where generators break: lesson 06's first two parts,
+and the drift of long stories (lesson 08).
 
 The report measures each clip the ways the course can, and flags the failures a person would
 reject it for:
@@ -13,6 +14,9 @@ Thresholds are calibrated on real clips: a clip is flagged where a measure is wo
 1 % of real clips (for speed, outside the real 0.5 … 99.5 % range). A flag is evidence, not a
 verdict: about 1 % of real clips trip each flag by construction.
 
+Story drift (lesson 08) measures a long generated story clip by clip: the share of each clip's
+frames that still show the story's digit, and its sharpness against the story's first frame.
+
 The stress test measures a predictor on MovingDigits made harder on one axis at a time: faster
 digits, more digits, digits crossing each other (occlusion). Its error is the prediction's MSE
 over that of repeating the last given frame on the same clips, so that a ratio < 1 means the
@@ -24,7 +28,7 @@ from utils.data import MovingDigits
 from utils.flow import lucas_kanade
 from utils.metrics import frame_sharpness, warping_error
 from utils.models.evalnet import analyse, load_evaluator
-from utils.video import check_batch
+from utils.video import check_batch, describe
 
 FLAGS = ("flicker", "identity drift", "blur", "frozen", "speed")
 WORSE_WHEN = {"flicker": "high", "identity drift": "high", "blur": "low", "frozen": "low", "speed": "both"}
@@ -87,6 +91,23 @@ def furthest_beyond(measured, thresholds, flag_name):
     beyond = {name: torch.maximum(low - m[flag_name], m[flag_name] - high) for name, m in measured.items()}
     name = max(beyond, key=lambda n: beyond[n].max())
     return name, int(beyond[name].argmax())
+
+
+def story_drift(stories, digits):
+    """How generated stories (B, N, T, 1, 64, 64) drift clip by clip: {"identity": (N,) the share
+    of each clip's frames whose digit the evaluation network reads as the story's digit `digits`
+    (B,), "sharpness": (N,) each clip's last four frames over the story's first frame, the median
+    over stories}."""
+    if not isinstance(stories, torch.Tensor) or stories.ndim != 6:
+        raise ValueError(f"stories: expected (B, N, T, 1, 64, 64), N clips per story; got {describe(stories)}")
+    B, N = stories.shape[:2]
+    if len(digits) != B:
+        raise ValueError(f"digits: expected one digit per story ({B}); got {len(digits)}")
+    read, _, _ = analyse(load_evaluator(), _check_digit_clips(stories.flatten(0, 1)))
+    identity = (read.view(B, N, -1) == digits.view(B, 1, 1)).float().mean(dim=2)               # (B, N)
+    last = frame_sharpness(stories[:, :, -4:].flatten(0, 2)).view(B, N, 4).mean(dim=2)
+    sharp = last / frame_sharpness(stories[:, 0, 0]).clamp_min(1e-8)[:, None]
+    return {"identity": identity.mean(dim=0), "sharpness": sharp.median(dim=0).values}
 
 
 # ---------------------------------------------------------------------------------------------
