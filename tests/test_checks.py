@@ -4,9 +4,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from utils import edit, flow, metrics, video
+from utils import checkpoints, edit, flow, metrics, video
 from utils.applications import anonymise, parallax, provenance, slowmotion, variations, watermark
-from utils.course import checker, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08
+from utils.course import checker, quiz, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08, lesson11
 from utils.course.checker import ExerciseFailed
 from utils.models import convlstm, cyclegan, flow_matching, space_time_transformer, svg, vgan, videogpt, vqvae
 
@@ -36,6 +36,9 @@ REFERENCES = [
     (lesson08.check_hold_across_cut, slowmotion.hold_across_cut),
     (lesson08.check_there_and_back, parallax.there_and_back),
     (lesson08.check_motion_inside, variations.motion_inside),
+    (lesson11.check_sha256_matches, lambda path, expected: path.is_file() and checkpoints.sha256_file(path) == expected),
+    (lesson11.check_mark_number, quiz.is_close),
+    (lesson11.check_constant_motion, flow.constant_motion),
     (lesson07.check_flow_matching_pair, flow_matching.flow_matching_pair),
     (lesson07.check_euler_step, flow_matching.euler_step),
     (lesson07.check_classifier_free_guidance, flow_matching.classifier_free_guidance),
@@ -372,5 +375,28 @@ def _zero_for_still_frames(profile, lefts, width):
     (lesson08.check_motion_inside, _zero_for_still_frames, "(?s)case 3 of 4 failed.*frame 2 without main motion"),
 ])
 def test_lesson08_mistakes_are_named(checker, mistake, words):
+    with pytest.raises(ExerciseFailed, match=words):
+        checker(mistake)
+
+
+def _reads_the_whole_name(answer, expected, tolerance):
+    return abs(float(answer) - expected) <= tolerance                       # crashes on "twenty", None
+
+
+def _warps_the_wrong_way(context, frames):
+    motion = flow.lucas_kanade(context[:, -2], context[:, -1])
+    frame, made = context[:, -1], []
+    for _ in range(frames):
+        frame = flow.backward_warp(frame, motion).clamp(0, 1)
+        made.append(frame)
+    return torch.stack(made, dim=1)
+
+
+@pytest.mark.parametrize("checker, mistake, words", [
+    (lesson11.check_sha256_matches, lambda path, expected: True, "case 3 of 5 failed.*another file's sha256"),
+    (lesson11.check_mark_number, _reads_the_whole_name, "(?s)case 5 of 10 failed.*'twenty'.*ValueError"),
+    (lesson11.check_constant_motion, _warps_the_wrong_way, "case 1 of 2 failed"),
+])
+def test_lesson11_mistakes_are_named(checker, mistake, words):
     with pytest.raises(ExerciseFailed, match=words):
         checker(mistake)

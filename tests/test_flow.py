@@ -56,3 +56,16 @@ def test_double_frame_rate_and_bad_method():
         flow.midframes(clip[:1], clip[1:2], "magic")
     with pytest.raises(ValueError, match="same shape"):
         flow.lucas_kanade(clip[0], clip[1, :, :8])
+
+
+def test_constant_motion_keeps_a_square_moving():
+    clip = torch.zeros(1, 3, 1, 32, 32)
+    for t in range(3):
+        clip[0, t, :, 12:20, 2 + 2 * t:10 + 2 * t] = 1.0
+    made = flow.constant_motion(clip, 3)
+    assert made.shape == (1, 3, 1, 32, 32)
+    mass = made[0, :, 0].sum(dim=1)                                            # (3, 32): each column's brightness
+    columns = ((mass * torch.arange(32.0)).sum(dim=1) / mass.sum(dim=1)).tolist()
+    assert all(abs(c - (9.5 + 2 * (k + 1))) < 1.0 for k, c in enumerate(columns)), columns
+    with pytest.raises(ValueError, match="context: expected clips"):
+        flow.constant_motion(clip[:, :1], 2)

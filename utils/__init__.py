@@ -4,6 +4,7 @@ Laid out by role, flat inside each folder; imports only go down (a test checks f
 
 The foundation, at the bottom:
     runtime                 setup(): device (CUDA → MPS → CPU), seeding, versions
+    checkup                 doctor(): is this machine ready? versions, device, H.264, checkpoints, fonts
     video                   the (T, C, H, W) convention, the checks of inputs, conversions
     videofile               reading, writing and inspecting video files with PyAV
     data                    MovingDigits, BouncingShapes, real clips and stills, clip augmentation
@@ -46,6 +47,7 @@ course/, the course machinery:
     lesson01 …              the checkers of each lesson's exercises
     lessons                 regenerates lessons/ from solutions/
     glossary                the bilingual glossary: each lesson's section and the links to it
+    quiz                    lesson 11's self-check quizzes (data/quiz.json): checked, marked, shown as widgets
     workspace               the student's copy of the lessons (make lab), and resetting one
 On top:
     studio                  `video-studio`: the editing pipeline as a command
@@ -54,4 +56,13 @@ On top:
 """
 from utils.runtime import setup
 
-__all__ = ["setup"]
+
+def doctor():
+    """Is this machine ready for the course? Each check ✅ or ❌ with its fix (utils.checkup);
+    True when nothing is ❌."""
+    from utils.checkup import doctor as check_up
+
+    return check_up()
+
+
+__all__ = ["doctor", "setup"]

@@ -108,6 +108,26 @@ def load_checkpoint(model, name, directory=CHECKPOINTS):
     sha256 proves that the weights are the ones the card describes (nothing corrupt, truncated or
     swapped); it does not prove who made them — anyone who can replace the file can replace the
     card too."""
+    weights, card = verified_weights(name, directory)
+    weights_path, _ = _paths(name, directory)
+    try:
+        state = load(weights)
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CheckpointError(f"{weights_path.name} is not a readable safetensors file ({err})") from err
+    device = next(model.parameters()).device
+    try:
+        model.load_state_dict({k: v.to(device) for k, v in state.items()})
+    except RuntimeError as err:
+        raise CheckpointError(f"{weights_path.name} was saved from a {card.get('model')} with "
+                              f"{card.get('parameters')} parameters and does not fit this "
+                              f"{type(model).__name__}:\n{err}") from err
+    model.eval()
+    return card
+
+
+def verified_weights(name, directory=CHECKPOINTS):
+    """The bytes of NAME.safetensors and its card, once the bytes' sha256 matches the card's; else
+    a CheckpointError that says what is wrong and how to restore the files."""
     weights_path, _ = _paths(name, directory)
     card = read_card(name, directory)
     if not isinstance(card.get("sha256"), str):
@@ -125,19 +145,7 @@ def load_checkpoint(model, name, directory=CHECKPOINTS):
     if actual != card["sha256"]:
         raise CheckpointError(f"{weights_path.name}: sha256 mismatch — the card expects {card['sha256']}, "
                               f"the file has {actual}. The file is corrupt or was replaced. {_how_to_restore(name, directory)}")
-    try:
-        state = load(weights)
-    except (SafetensorError, OSError, ValueError) as err:
-        raise CheckpointError(f"{weights_path.name} is not a readable safetensors file ({err})") from err
-    device = next(model.parameters()).device
-    try:
-        model.load_state_dict({k: v.to(device) for k, v in state.items()})
-    except RuntimeError as err:
-        raise CheckpointError(f"{weights_path.name} was saved from a {card.get('model')} with "
-                              f"{card.get('parameters')} parameters and does not fit this "
-                              f"{type(model).__name__}:\n{err}") from err
-    model.eval()
-    return card
+    return weights, card
 
 
 def load_or_train(model, name, train, directory):

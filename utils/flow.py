@@ -251,3 +251,18 @@ def double_frame_rate(video, method="blend", chunk=16):
     out = torch.empty(2 * len(video) - 1, *video.shape[1:], dtype=video.dtype, device=video.device)
     out[0::2], out[1::2] = video, middles
     return out
+
+
+def constant_motion(context, frames):
+    """Continue clips `context` (B, T ≥ 2, C, H, W) by `frames` frames without learning anything:
+    move the last frame, again and again, by the motion between the last two (Lucas–Kanade, where
+    each pixel of the last frame was in the one before). (B, frames, C, H, W). On straight-line
+    motion it is the baseline a learned predictor must beat."""
+    if not isinstance(context, torch.Tensor) or context.ndim != 5 or context.shape[1] < 2:
+        raise ValueError(f"context: expected clips (B, T ≥ 2, C, H, W); got {describe(context)}")
+    motion = lucas_kanade(context[:, -1], context[:, -2])
+    frame, made = context[:, -1], []
+    for _ in range(frames):
+        frame = backward_warp(frame, motion).clamp(0, 1)
+        made.append(frame)
+    return torch.stack(made, dim=1)
