@@ -19,18 +19,19 @@ def _compare_bool(got, expected):
 def check_sha256_matches(student_fn):
     """sha256_matches(path, expected): True when the file's sha256 is `expected`; False when it differs
     or the file does not exist."""
-    folder = Path(tempfile.mkdtemp(prefix="check11_"))
-    small, large = folder / "small.bin", folder / "large.bin"
-    small.write_bytes(b"video")
-    large.write_bytes(bytes(range(256)) * 20_000)                          # 5 MB: read it in blocks
-    digest = lambda path: hashlib.sha256(path.read_bytes()).hexdigest()      # noqa: E731
-    cases = [("a small file and its own sha256", (small, digest(small)), True),
-             ("a 5 MB file and its own sha256", (large, digest(large)), True),
-             ("a file and another file's sha256", (small, digest(large)), False),
-             ("a file whose expected sha256 differs in its last hex digit",
-              (small, digest(small)[:-1] + ("0" if digest(small)[-1] != "0" else "1")), False),
-             ("a path where no file exists", (folder / "missing.bin", digest(small)), False)]
-    return run_cases("sha256_matches", student_fn, cases, compare=_compare_bool)
+    with tempfile.TemporaryDirectory(prefix="check11_") as name:
+        folder = Path(name)
+        small, large = folder / "small.bin", folder / "large.bin"
+        small.write_bytes(b"video")
+        large.write_bytes(bytes(range(256)) * 20_000)                      # 5 MB: read it in blocks
+        digest = lambda path: hashlib.sha256(path.read_bytes()).hexdigest()  # noqa: E731
+        cases = [("a small file and its own sha256", (small, digest(small)), True),
+                 ("a 5 MB file and its own sha256", (large, digest(large)), True),
+                 ("a file and another file's sha256", (small, digest(large)), False),
+                 ("a file whose expected sha256 differs in its last hex digit",
+                  (small, digest(small)[:-1] + ("0" if digest(small)[-1] != "0" else "1")), False),
+                 ("a path where no file exists", (folder / "missing.bin", digest(small)), False)]
+        return run_cases("sha256_matches", student_fn, cases, compare=_compare_bool)
 
 
 def check_mark_number(student_fn):
