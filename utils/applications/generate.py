@@ -96,10 +96,9 @@ def reanchor(last, anchor):
 
 
 def _centroid(frame):
-    weight = frame[0].double()
-    rows, columns = torch.meshgrid(torch.arange(64.0, dtype=torch.float64), torch.arange(64.0, dtype=torch.float64), indexing="ij")
+    weight, positions = frame[0].double(), torch.arange(64.0, dtype=torch.float64)
     total = weight.sum().clamp(min=1e-8)
-    return (weight * rows).sum().item() / total.item(), (weight * columns).sum().item() / total.item()
+    return ((weight.sum(dim=1) * positions).sum() / total).item(), ((weight.sum(dim=0) * positions).sum() / total).item()
 
 
 @torch.no_grad()
