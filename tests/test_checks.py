@@ -1,12 +1,16 @@
 """The checkers pass the reference implementations and explain, never crash on, wrong ones."""
+import functools
+import importlib
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from utils import checkpoints, edit, flow, metrics, video
+from utils import checkpoints, edit, flow, leaderboard, metrics, video
 from utils.applications import anonymise, parallax, provenance, slowmotion, variations, watermark
-from utils.course import checker, quiz, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08, lesson11
+from utils.course import (checker, quiz, references, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08,
+                          lesson09, lesson10, lesson11)
 from utils.course.checker import ExerciseFailed
 from utils.models import convlstm, cyclegan, flow_matching, space_time_transformer, svg, vgan, videogpt, vqvae
 
@@ -36,6 +40,12 @@ REFERENCES = [
     (lesson08.check_hold_across_cut, slowmotion.hold_across_cut),
     (lesson08.check_there_and_back, parallax.there_and_back),
     (lesson08.check_motion_inside, variations.motion_inside),
+    (lesson09.check_pareto_front, leaderboard.pareto_front),
+    (lesson09.check_kendall_tau, leaderboard.kendall_tau),
+    (lesson09.check_mean_rank, leaderboard.mean_rank),
+    (lesson10.check_arxiv_year, references.arxiv_year),
+    (lesson10.check_resolve, references.resolve),
+    (lesson10.check_can_mean, references.can_mean),
     (lesson11.check_sha256_matches, lambda path, expected: path.is_file() and checkpoints.sha256_file(path) == expected),
     (lesson11.check_mark_number, quiz.is_close),
     (lesson11.check_constant_motion, flow.constant_motion),
@@ -380,6 +390,28 @@ def _warps_the_wrong_way(context, frames):
     return torch.stack(made, dim=1)
 
 
+LESSON09_MISTAKES = [
+    (lesson09.check_pareto_front,   # "beaten" read as better on both counts, so a tie on one count survives
+     lambda points: sorted((n for n in points if not any(q < points[n][0] and c < points[n][1] for q, c in points.values())),
+                           key=lambda n: points[n][1]), "case 3 of 5 failed.*costs more"),
+    (lesson09.check_kendall_tau,    # divided by the number of names, not of pairs
+     lambda first, second: sum(1 if second.index(a) < second.index(b) else -1
+                               for i, a in enumerate(first) for b in first[i + 1:]) / len(first), "case 1 of 5 failed.*same order"),
+    (lesson09.check_mean_rank,      # positions counted from 0
+     lambda rankings: sorted(((n, sum(r.index(n) for r in rankings.values() if n in r) / sum(n in r for r in rankings.values()))
+                              for n in {n for r in rankings.values() for n in r}), key=lambda item: (item[1], item[0])),
+     "(?s)case 1 of 4 failed.*a: expected mean position 1, got 0"),
+]
+
+LESSON10_MISTAKES = [
+    (lesson10.check_arxiv_year, lambda eprint: 2000 + int(eprint[:2]), "(?s)case 5 of 6 failed.*old-style.*ValueError"),
+    (lesson10.check_resolve,        # getattr without a default: a missing name raises instead of giving None
+     lambda dotted: functools.reduce(getattr, dotted.split(".")[1:], importlib.import_module("utils")),
+     "(?s)case 5 of 6 failed.*AttributeError"),
+    (lesson10.check_can_mean, lambda entry, surname, year: surname in entry["surnames"] and year == entry["year"],
+     "case 5 of 7 failed.*arXiv id"),
+]
+
 LESSON11_MISTAKES = [
     (lesson11.check_sha256_matches, lambda path, expected: True, "case 3 of 5 failed.*another file's sha256"),
     (lesson11.check_mark_number, _reads_the_whole_name, "(?s)case 5 of 10 failed.*'twenty'.*ValueError"),
@@ -388,7 +420,8 @@ LESSON11_MISTAKES = [
 
 
 @pytest.mark.parametrize("checker, mistake, words", [
-    *LESSON05_MISTAKES, *LESSON06_MISTAKES, *LESSON07_MISTAKES, *LESSON08_MISTAKES, *LESSON11_MISTAKES])
+    *LESSON05_MISTAKES, *LESSON06_MISTAKES, *LESSON07_MISTAKES, *LESSON08_MISTAKES, *LESSON09_MISTAKES, *LESSON10_MISTAKES,
+    *LESSON11_MISTAKES])
 def test_each_lessons_typical_mistakes_are_named(checker, mistake, words):
     with pytest.raises(ExerciseFailed, match=words):
         checker(mistake)

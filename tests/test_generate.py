@@ -92,3 +92,14 @@ def test_stories_chain_clips_from_a_label_and_re_anchoring_keeps_the_digit():
 def test_bad_input_is_a_clear_error(call, message):
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
         call()
+
+
+
+@pytest.mark.parametrize("name", generate.ALL_DIGIT_GENERATORS)
+def test_digit_clips_are_clips_of_the_real_clips_shape_and_repeat_with_their_seed(name):
+    real = evalnet.benchmark(2)["video"]
+    clips, again = (generate.digit_clips(name, real, seed=3) for _ in range(2))
+    assert clips.shape == real.shape and 0 <= clips.min() and clips.max() <= 1
+    assert torch.equal(clips, again)
+    if name not in ("convlstm", "pix2pix"):   # deterministic; the others draw a code, noise or tokens from the seed
+        assert not torch.equal(clips, generate.digit_clips(name, real, seed=4))

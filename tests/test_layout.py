@@ -11,9 +11,9 @@ import pytest
 UTILS = Path(__file__).resolve().parent.parent / "utils"
 
 # Lower layers never import higher ones: the foundation, then models/, then applications/ (what is
-# built on the trained models), then course/, then the two commands on top, train and studio
-# (video-studio, which uses a model).
-LAYERS = {"foundation": 0, "models": 1, "applications": 2, "course": 3, "train": 4, "studio": 4}
+# built on the trained models), then course/, then the three commands on top, train, studio
+# (video-studio, which uses a model) and leaderboard (which measures them all).
+LAYERS = {"foundation": 0, "models": 1, "applications": 2, "course": 3, "train": 4, "studio": 4, "leaderboard": 4}
 
 
 def module_name(path):
@@ -75,7 +75,7 @@ def find_cycle(graph):
 
 def layer(module):
     parts = module.split(".")
-    if parts[1:2] in (["train"], ["studio"]):
+    if parts[1:2] in (["train"], ["studio"], ["leaderboard"]):
         return LAYERS[parts[1]]
     return LAYERS.get(parts[1] if len(parts) > 2 else "foundation", LAYERS["foundation"])
 

@@ -1,41 +1,97 @@
-"""The course bibliography (data/references.bib): it parses, its keys are unique, every entry has
-an author, a title and a year, and every lesson an entry names lists it in its references section."""
+"""The course bibliography (data/references.bib, read with bibtexparser by utils.course.references):
+every entry identified and cited, every citation in a docstring or a lesson backed by an entry,
+every lesson an entry names listing it, and every name an entry maps to existing in `utils`."""
+import ast
 import json
-import re
 from pathlib import Path
 
 import pytest
 
+from utils.course import references
+
 ROOT = Path(__file__).resolve().parent.parent
-BIB = ROOT / "data" / "references.bib"
-ENTRY = re.compile(r"@(\w+)\{([^,\s]+),(.*?)\n\}", re.DOTALL)
-FIELD = re.compile(r"(\w+)\s*=\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
+ENTRIES = references.load_references()
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 
 
-def entries():
-    text = BIB.read_text(encoding="utf-8")
-    found = [(kind, key, dict(FIELD.findall(body))) for kind, key, body in ENTRY.findall(text)]
-    assert len(found) == text.count("\n@") + text.startswith("@"), "an entry that does not parse"
-    return found
+def markdown_of(path):
+    return ["".join(cell["source"]) for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "markdown"]
 
 
-def references_of(lesson):
-    path = next((ROOT / "solutions").glob(f"{lesson}_*.ipynb"))
-    cells = ["".join(cell["source"]) for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "markdown"]
-    return next(cell for cell in cells if cell.startswith("## References"))
+def docstrings():
+    """(where, docstring) for every module, class and function of utils."""
+    for path in sorted((ROOT / "utils").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(node):
+                yield f"{path.relative_to(ROOT)}:{getattr(node, 'name', 'module')}", ast.get_docstring(node)
 
 
 def test_the_bibliography_parses_with_unique_keys_and_the_basic_fields():
-    found = entries()
-    keys = [key for _, key, _ in found]
-    assert found and len(keys) == len(set(keys))
-    for _, key, fields in found:
-        missing = {"author", "title", "year", "lessons"} - set(fields)
-        assert not missing, f"{key}: no {sorted(missing)}"
-        assert re.fullmatch(r"(19|20)\d\d", fields["year"]), f"{key}: year {fields['year']!r}"
+    keys = [entry["key"] for entry in ENTRIES]
+    assert len(ENTRIES) >= 100 and len(keys) == len(set(keys))
+    for entry in ENTRIES:
+        assert entry["authors"] and entry["title"] and entry["venue"], f"{entry['key']}: authors, title and venue"
+        assert entry["year"] and 1900 < entry["year"] <= 2026, f"{entry['key']}: year {entry['year']}"
+        if entry["eprint"]:   # a well-formed arXiv id, within two years of the entry (preprint, then venue)
+            assert abs(references.arxiv_year(entry["eprint"]) - entry["year"]) <= 2, entry["key"]
 
 
-@pytest.mark.parametrize("kind, key, fields", entries(), ids=lambda value: value if isinstance(value, str) else "")
-def test_each_entry_is_listed_by_the_lessons_it_names(kind, key, fields):
-    for lesson in fields["lessons"].split(","):
-        assert fields["title"] in references_of(lesson.strip()), f"{key}: lesson {lesson} does not list {fields['title']!r}"
+def test_every_entry_is_cited_by_a_lesson():
+    uncited = [entry["key"] for entry in ENTRIES if not entry["lessons"]]
+    assert not uncited, f"entries no lesson cites: {uncited}"
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry["key"])
+def test_each_entry_is_listed_by_the_lessons_it_names(entry):
+    for lesson in entry["lessons"]:
+        assert entry["title"] in references.references_section(lesson), f"{entry['key']}: lesson {lesson} does not list {entry['title']!r}"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda path: path.name)
+def test_every_work_a_lesson_lists_is_in_the_bibliography(path):
+    cell = references.references_section(path.name[:2])
+    listed = [line for line in cell.splitlines() if line.startswith("- ")]
+    assert listed, f"{path.name}: its references section lists nothing"
+    missing = [line[:90] for line in listed if not any(entry["title"] in line for entry in ENTRIES)]
+    assert not missing, f"{path.name} lists works that data/references.bib lacks: {missing}"
+
+
+def test_every_author_year_citation_in_a_docstring_or_a_lesson_has_an_entry():
+    texts = list(docstrings()) + [(f"{path.name}, a markdown cell", text) for path in SOLUTIONS for text in markdown_of(path)]
+    cited = [(where, name, year) for where, text in texts for name, year in references.citations(text)]
+    assert len(cited) > 100   # the search finds the citations at all
+    missing = [f"{where}: {name} {year}" for where, name, year in cited if not references.cited_by(ENTRIES, name, year)]
+    assert not missing, "citations without an entry in data/references.bib:\n" + "\n".join(missing)
+
+
+@pytest.mark.parametrize("entry", [entry for entry in ENTRIES if entry["code"]], ids=lambda entry: entry["key"])
+def test_every_name_an_entry_maps_to_exists(entry):
+    missing = [name for name in entry["code"] if not name.startswith("utils.") or references.resolve(name) is None]
+    assert not missing, f"{entry['key']}: no such object in utils: {missing}"
+
+
+def test_the_citation_search_reads_the_forms_the_course_writes():
+    text = "(Otsu 1979), Shi et al. 2015, Denton & Fergus 2018; Huang, Zhang, Heng, Shi & Zhou, ECCV 2022 (DiT, Peebles & Xie 2023)"
+    assert references.citations(text) == [("Otsu", 1979), ("Shi", 2015), ("Denton", 2018), ("Huang", 2022), ("Peebles", 2023)]
+    assert references.citations("NeurIPS 2015, in March 2025 (MICCAI 2015)") == []
+
+
+def test_resolve_finds_modules_classes_and_methods_and_nothing_else():
+    from utils import flow
+    from utils.models import convlstm
+    assert references.resolve("utils.flow") is flow and references.resolve("utils.flow.lucas_kanade") is flow.lucas_kanade
+    assert references.resolve("utils.models.convlstm.ConvLSTMPredictor.rollout") is convlstm.ConvLSTMPredictor.rollout
+    assert references.resolve("utils.flow.no_such_function") is None and references.resolve("utils.no_such_module.f") is None
+
+
+@pytest.mark.parametrize("eprint, year", [("2104.10157", 2021), ("0704.0001", 2007), ("1308.3432v2", 2013), ("hep-th/9901001", 1999),
+                                          ("math.GT/0309136", 2003)])
+def test_arxiv_year(eprint, year):
+    assert references.arxiv_year(eprint) == year
+
+
+def test_a_broken_bibliography_names_the_entry(tmp_path):
+    broken = tmp_path / "broken.bib"
+    broken.write_text("@article{good, author = {A, B}, title = {T}, journal = {J}, year = {2000}}\n\n@article{bad, title = {unclosed\n")
+    with pytest.raises(ValueError, match="broken.bib: could not parse the entry starting at line 3"):
+        references.load_references(broken)

@@ -33,7 +33,8 @@ models/, one file per model family:
     caption_to_video        the same network conditioned on captions through a text encoder
     interpolator            a learned frame interpolator, IFNet after RIFE (Huang et al. 2022)
 applications/, built on the trained models:
-    generate                the "generate" step of lesson 05's pipeline: animate, extend, label or caption to video; stories
+    generate                the "generate" step of lesson 05's pipeline: animate, extend, label or caption to video; stories;
+                            every digit generator's clips from the same first frames
     quality                 lesson 06's quality report (flags calibrated on real clips) and motion stress test; story drift
     detector                a real-vs-generated classifier, tested on generators it never saw
     watermark               an invisible 32-bit watermark that survives H.264, scaling and cropping
@@ -48,11 +49,13 @@ course/, the course machinery:
     lessons                 regenerates lessons/ from solutions/
     glossary                the bilingual glossary: each lesson's section and the links to it
     quiz                    lesson 11's self-check quizzes (data/quiz.json): checked, marked, shown as widgets
+    references              lesson 10's bibliography (data/references.bib): read, searched, checked against the code
     workspace               the student's copy of the lessons (make lab), and resetting one
 On top:
     studio                  `video-studio`: the editing pipeline as a command
     train                   `python -m utils.train NAME`: the registry of training recipes, the one
                             module that imports every model (and the detector)
+    leaderboard             `python -m utils.leaderboard`: lesson 09's benchmark of every shipped generator
 """
 from utils.runtime import setup
 

@@ -20,10 +20,12 @@ import torch
 import torch.nn.functional as F
 
 from utils.checkpoints import load_checkpoint
-from utils.models import caption_to_video as captioned, convlstm, flow_matching, mocogan, pix2pix, space_time_transformer, vgan, videogpt
+from utils.models import (caption_to_video as captioned, convlstm, flow_matching, mocogan, pix2pix, space_time_transformer, svg, vgan,
+                          videogpt)
 from utils.video import check_batch, check_count, check_image, check_video, describe
 
 DIGIT_GENERATORS = ("vgan", "convlstm", "pix2pix", "flow_matching", "mocogan", "videogpt")   # all make (16, 1, 64, 64) clips
+ALL_DIGIT_GENERATORS = DIGIT_GENERATORS + ("svg",)   # and lesson 04's stochastic predictor: lesson 09's leaderboard
 ANIMATORS = ("vgan", "flow_matching")   # image-to-video models of lessons 01/03 and 07 (from one frame, the
                                         # ConvLSTM blurs the digit away: lesson 03; it extends clips instead)
 DIGIT_FRAME = (1, 64, 64)
@@ -31,11 +33,11 @@ DIGIT_FRAME = (1, 64, 64)
 
 @functools.lru_cache(maxsize=None)
 def load_model(name):
-    """The shipped model `name` (one of DIGIT_GENERATORS, or "caption_to_video"), on the CPU, in
+    """The shipped model `name` (one of ALL_DIGIT_GENERATORS, or "caption_to_video"), on the CPU, in
     eval mode; loaded once."""
     build = {"vgan": vgan.VideoGAN, "convlstm": convlstm.ConvLSTMPredictor, "pix2pix": pix2pix.Pix2Pix,
              "flow_matching": space_time_transformer.SpaceTimeTransformer, "mocogan": mocogan.MoCoGAN,
-             "videogpt": videogpt.VideoGPT, "caption_to_video": captioned.CaptionToVideo}
+             "videogpt": videogpt.VideoGPT, "svg": svg.StochasticPredictor, "caption_to_video": captioned.CaptionToVideo}
     if name not in build:
         raise ValueError(f"model: expected one of {', '.join(build)}; got {name!r}")
     model = build[name]()
@@ -132,15 +134,15 @@ def caption_to_video(caption, seed=0):
 
 @torch.no_grad()
 def digit_clips(name, real, seed=0):
-    """Clips (B, 16, 1, 64, 64) made by the generator `name` (one of DIGIT_GENERATORS) from the start
-    of real MovingDigits clips `real` (B, 16, 1, 64, 64): the image-to-video models and VideoGPT
-    from the first frame, Pix2Pix from the first two; MoCoGAN is not conditioned and draws its own
-    content. Fakes for lesson 06's detector and quality report."""
+    """Clips (B, 16, 1, 64, 64) made by the generator `name` (one of ALL_DIGIT_GENERATORS) from the
+    start of real MovingDigits clips `real` (B, 16, 1, 64, 64): the image-to-video models, SVG and
+    VideoGPT from the first frame, Pix2Pix from the first two; MoCoGAN is not conditioned and draws
+    its own content. Fakes for lesson 06's detector and quality report, rows of lesson 09's leaderboard."""
     check_batch(real, "real")
     if tuple(real.shape[1:]) != (16, *DIGIT_FRAME):
         raise ValueError(f"real: expected MovingDigits clips (B, 16, 1, 64, 64); got {tuple(real.shape)}")
-    if name not in DIGIT_GENERATORS:
-        raise ValueError(f"name: expected one of {', '.join(DIGIT_GENERATORS)}; got {name!r}")
+    if name not in ALL_DIGIT_GENERATORS:
+        raise ValueError(f"name: expected one of {', '.join(ALL_DIGIT_GENERATORS)}; got {name!r}")
     model, first, generator = load_model(name), real[:, 0].cpu(), torch.Generator().manual_seed(seed)
     if name == "vgan":
         return vgan.generate(model, first, vgan.random_z(len(real), generator=generator))
@@ -152,4 +154,7 @@ def digit_clips(name, real, seed=0):
         return flow_matching.image_to_video(model, first, generator=generator)
     if name == "mocogan":
         return mocogan.generate(model, *mocogan.random_codes(len(real), generator=generator))
+    if name == "svg":
+        return svg.generate(model, first, reparameterize_fn=lambda mu, log_variance, _: svg.reparameterize(
+            mu, log_variance, torch.randn(mu.shape, generator=generator).to(mu)))   # the noise from `seed`
     return videogpt.generate(model, videogpt.load_tokenizer(), first, generator=generator)

@@ -118,7 +118,7 @@ def informed_weights(video, bits, key):
     The embedder knows the picture: where the clip's own residual is stronger at a bit's other
     frequency than at its own, that bit's cosine gets the extra amplitude it needs to win by
     MARGIN (its energy adds to the picture's there, on average); the others keep weight 1.
-    (Informed embedding: Cox, Miller & Bloom, Digital Watermarking, 2002.)"""
+    (Informed embedding: Cox, Miller & Bloom 2002, "Digital Watermarking".)"""
     H, W = video.shape[-2:]
     host = spectrum(fold(residual(video)))
     tiles = (H // TILE) * (W // TILE)
