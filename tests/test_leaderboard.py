@@ -2,6 +2,7 @@
 import math
 
 import pytest
+import torch
 
 from utils import leaderboard
 from utils.applications.generate import ALL_DIGIT_GENERATORS
@@ -43,6 +44,7 @@ def test_every_generator_card_holds_the_benchmark_measures():
 
 def test_the_command_prints_every_generator_sorted_by_fvd_lite(capsys):
     leaderboard.main(["--clips", "8"])
+    assert torch.is_grad_enabled()   # it measures without gradients, and leaves them on for what runs next
     out = capsys.readouterr().out
     header, *lines = out.splitlines()
     fvd_ends = header.index("FVD-lite") + len("FVD-lite")   # columns are right-aligned under their names

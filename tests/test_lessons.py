@@ -82,8 +82,9 @@ def test_generate_writes_and_then_reports_nothing_stale(tmp_path):
     solutions, student = tmp_path / "solutions", tmp_path / "lessons"
     solutions.mkdir()
     nbformat.write(_notebook("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"), solutions / "a.ipynb")
-    assert lessons.generate(solutions, student) == ["a.ipynb"]
+    assert lessons.generate(solutions, student) == ["a.ipynb (solution's grading and slide metadata)", "a.ipynb"]
     assert lessons.generate(solutions, student, check=True) == []
+    assert nbformat.read(solutions / "a.ipynb", as_version=4).cells[0].metadata["nbgrader"]["grade_id"] == "answer-f"
     assert "raise NotImplementedError()" in (student / "a.ipynb").read_text()
 
 
@@ -112,3 +113,14 @@ def test_each_lesson_has_three_checked_exercises_and_check_cells(path):
     assert exercises >= 3 and len(checked) >= 3, (exercises, checked)
     assert any(re.search(r"^assert ", c, re.M) for c in code), "no check cell asserts a result"
     assert "utils.setup(" in code[0], "the first code cell calls utils.setup()"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_each_lesson_is_a_slideshow_with_a_slide_per_section(path):
+    nb = nbformat.read(path, as_version=4)
+    kinds = [c.metadata.get("slideshow", {}).get("slide_type") for c in nb.cells]
+    assert nb.metadata["rise"]["scroll"] and None not in kinds
+    sections = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith("## ")]
+    assert kinds[0] == "slide" and len(sections) >= 3
+    assert all(kinds[i] == ("skip" if nb.cells[i].source.startswith("## Glossary") else "slide") for i in sections)
+    assert all(kind == "-" for c, kind in zip(nb.cells, kinds) if c.cell_type == "code")  # code stays with its text

@@ -13,8 +13,9 @@ evaluation network measures the clips (evalnet.measure):
 beside what each generator costs: seconds per clip (measured here, on this machine), parameters and
 file size (with the first stage it decodes through: VideoGPT's VQ-VAE, flow matching's autoencoder)
 and training time (from the cards). Two rows frame the generators: the real clips they start from
-(FVD-lite's floor) and the first frame repeated (no motion at all). FVD-lite from a few hundred
-clips is noisy: `real_fvd_spread` measures how far real clips are from real clips.
+(what real video scores) and the first frame repeated (no motion at all). FVD-lite from a few
+hundred clips is noisy, and biased upwards the fewer the clips: `real_fvd_spread` measures how far
+other real clips are from the reference, and only numbers from the same number of clips compare.
 
     python -m utils.leaderboard                 the table, sorted by FVD-lite (128 clips, ~1 min on a 2-core CPU)
     python -m utils.leaderboard --clips 256     the cards' number of clips (also: make leaderboard CLIPS=256)
@@ -174,10 +175,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.clips < 2:
         parser.error(f"--clips must be at least 2 (FVD-lite fits a Gaussian); got {args.clips}")
-    torch.set_grad_enabled(False)
-    rows = measure_generators(args.clips)
+    with torch.no_grad():
+        rows, spread = measure_generators(args.clips), real_fvd_spread(args.clips)
     print(format_table(rows))
-    spread = real_fvd_spread(args.clips)
     print(f"\nOther sets of real clips against the reference: FVD-lite {min(spread):g} to {max(spread):g}. "
           "A generator inside that band is as close to real as this many clips can tell.")
     print(f"{args.clips} held-out clips per generator; checkpoints from {CHECKPOINTS}; "

@@ -6,9 +6,12 @@ explanation.
 The checkers themselves live beside this module, one file per lesson (`lesson01.py`, …): each
 `check_*` takes the student's function and prints a ✓ line when every case passes, a ○ line when
 the exercise is not attempted yet (so that "Run All" runs on), and raises ExerciseFailed for a
-wrong answer. The marks are plain Unicode that common fonts (DejaVu, Arial) have: no emoji.
+wrong answer. Under nbgrader's autograder (which sets NBGRADER_EXECUTION=autograde) an exercise not
+attempted fails too, so that its checker cell scores no points. The marks are plain Unicode that
+common fonts (DejaVu, Arial) have: no emoji.
 """
 import math
+import os
 import traceback
 
 import numpy as np
@@ -108,7 +111,10 @@ def _where(err):
 
 
 def not_attempted(title):
-    """Say that an exercise still holds its stub, without raising: later cells use the reference."""
+    """Say that an exercise still holds its stub, without raising: later cells use the reference.
+    When nbgrader autogrades, raise instead: a stub earns no points."""
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        raise ExerciseFailed(f"{title}: not attempted (the function still raises NotImplementedError)")
     print(f"{NOT_YET} {title}: not attempted yet — replace `raise NotImplementedError()` with your code, "
           "then run this cell again (the rest of the lesson runs on the reference in utils)")
     return False

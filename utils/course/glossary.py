@@ -116,9 +116,12 @@ def _link_once(line, term, pattern):
 
 def apply(notebook, lesson, entries):
     """Write lesson "NN"'s glossary cell (before References, or at the end) and its links."""
-    cells = [cell for cell in notebook.cells if not (cell.cell_type == "markdown" and cell.source.startswith(HEADING))]
+    previous = [cell for cell in notebook.cells if cell.cell_type == "markdown" and cell.source.startswith(HEADING)]
+    cells = [cell for cell in notebook.cells if not any(cell is old for old in previous)]
     section = nbformat.v4.new_markdown_cell(glossary_section(entries, lesson))
     section.id = f"glossary-{lesson}"
+    if previous:
+        section.metadata = previous[0].metadata   # what the lesson generator wrote there (its slide type)
     references = next((i for i, cell in enumerate(cells) if cell.source.startswith(REFERENCES)), len(cells))
     cells.insert(references, section)
     notebook.cells = cells

@@ -88,7 +88,7 @@ MOST_INNOCENT_LINES = 3   # more than this, and the answer is flagging lines at 
 
 def _article_bugs():
     """The bugs of the article's GAN code."""
-    lines = ARTICLE_GAN_SNIPPET.read_text().splitlines()
+    lines = ARTICLE_GAN_SNIPPET.read_text(encoding="utf-8").splitlines()
 
     def lines_with(*patterns, within=None):
         first, last = within or (1, len(lines))
@@ -128,7 +128,7 @@ def check_bug_hunt(bugs):
         return not_attempted(title)
     if not isinstance(bugs, dict):
         raise ExerciseFailed(f"{title}: expected a dict {{line number: 'why it is a bug'}} with at least one entry, got {describe(bugs)}")
-    lines = ARTICLE_GAN_SNIPPET.read_text().splitlines()
+    lines = ARTICLE_GAN_SNIPPET.read_text(encoding="utf-8").splitlines()
     for line, why in bugs.items():
         if not isinstance(line, int) or isinstance(line, bool) or not 1 <= line <= len(lines):
             raise ExerciseFailed(f"{title}: the keys are line numbers 1..{len(lines)}; got {line!r}")

@@ -8,6 +8,18 @@ lesson each region becomes `# YOUR CODE HERE` + `raise NotImplementedError()` (a
 a cell, `# YOUR CODE HERE` alone, so that "Run All" is not stopped; in markdown: a prompt for the
 student's answer), and every cell that runs or checks an exercise is tagged
 `raises-exception`, so that nbval still runs the lesson top to bottom. Outputs are dropped.
+
+The solutions carry the cell metadata nbgrader needs, written here too: each code exercise is a
+solution cell, each checker cell a locked test worth one point (`grade_id` from the checker's name),
+each written answer (a solution in markdown) an answer worth one point that a person grades, and
+the first cell and the lesson's own check cells (`assert …`) are locked. So a solution notebook is an
+nbgrader source notebook as it stands: `nbgrader generate_assignment` makes the student version and
+`nbgrader autograde` scores the checkers (tests/test_grading.py runs that round trip).
+
+They carry slide metadata for RISE (jupyterlab-rise) as well, so that an instructor can present a
+lesson in JupyterLab: the title and each section (`## `) open a slide, each exercise (`### `) and
+each paragraph that introduces code a sub-slide below it, code cells stay with the text before
+them, and the glossary is skipped; slides scroll when a long output does not fit.
 """
 import argparse
 import re
@@ -22,7 +34,11 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
 TOP_LEVEL_STUB = ["# YOUR CODE HERE"]  # a raise outside a function would stop "Run All" at this cell
 MARKDOWN_STUB = ["*YOUR ANSWER HERE*"]
-CALLS_CHECKER = re.compile(r"\bchecks\.check_\w+\(")
+GLOSSARY_HEADING = "## Glossary"
+CALLS_CHECKER = re.compile(r"\bchecks\.(check_\w+)\(")
+ASSERTS = re.compile(r"^assert ", re.MULTILINE)
+DEFINES = re.compile(r"^(?:def|class) (\w+)", re.MULTILINE)
+CHECKER_POINTS = ANSWER_POINTS = 1
 
 
 NEAR_MISS = re.compile(r"^\W*(BEGIN|END)\W+SOLUTION\b", re.IGNORECASE)
@@ -80,6 +96,61 @@ def lesson_from_solution(notebook, name):
     return lesson
 
 
+def with_grading_metadata(notebook, name):
+    """The solution notebook with nbgrader's cell metadata set (a new notebook; the input is left
+    alone): code exercises are solution cells, checker cells locked tests of CHECKER_POINTS, written
+    answers graded by hand (ANSWER_POINTS), the first cell and the check cells locked; every other
+    cell has none. A cell that holds an exercise and
+    calls its checker cannot be both: split it in two."""
+    graded = nbformat.reads(nbformat.writes(notebook), as_version=4)
+    first_code = next((i for i, cell in enumerate(graded.cells) if cell.cell_type == "code"), None)
+    for index, cell in enumerate(graded.cells):
+        solution = any(line.strip() == BEGIN for line in cell.source.splitlines())
+        checker = CALLS_CHECKER.search(cell.source) if cell.cell_type == "code" else None
+        if solution and checker:
+            raise SolutionMarkerError(f"{name}, cell {index}: an exercise and its checker share a cell; put the "
+                                      f"`checks.{checker.group(1)}(…)` call in a cell of its own, for nbgrader to grade it")
+        if solution and cell.cell_type != "code":   # nbgrader grades a written answer by hand
+            cell_id, role = f"written-answer-{index}", {"grade": True, "solution": True, "locked": False, "points": ANSWER_POINTS}
+        elif solution:
+            defined = DEFINES.search(cell.source)
+            cell_id = f"answer-{defined.group(1)}" if defined else f"answer-cell-{index}"
+            role = {"grade": False, "solution": True, "locked": False}
+        elif checker:
+            cell_id, role = f"test-{checker.group(1)}", {"grade": True, "solution": False, "locked": True,
+                                                         "points": CHECKER_POINTS}
+        elif cell.cell_type == "code" and (index == first_code or ASSERTS.search(cell.source)):
+            cell_id, role = f"locked-cell-{index}", {"grade": False, "solution": False, "locked": True}
+        else:
+            cell.metadata.pop("nbgrader", None)
+            continue
+        cell.metadata["nbgrader"] = {**role, "grade_id": cell_id, "schema_version": 3, "task": False}
+    return graded
+
+
+SLIDES = {"scroll": True}   # the notebook's RISE settings
+
+
+def slide_type(cell, index):
+    """RISE's slide type of a cell: 'slide', 'subslide', 'skip' or '-' (on the slide before)."""
+    if cell.cell_type == "code":
+        return "-"
+    if cell.source.startswith(GLOSSARY_HEADING):
+        return "skip"
+    if index == 0 or cell.source.startswith("## "):
+        return "slide"
+    return "subslide"
+
+
+def with_slide_metadata(notebook):
+    """The notebook with RISE's slide metadata set on every cell (a new notebook)."""
+    slides = nbformat.reads(nbformat.writes(notebook), as_version=4)
+    slides.metadata["rise"] = dict(SLIDES)
+    for index, cell in enumerate(slides.cells):
+        cell.metadata["slideshow"] = {"slide_type": slide_type(cell, index)}
+    return slides
+
+
 def render(notebook):
     return nbformat.writes(notebook, version=4) + "\n"
 
@@ -88,16 +159,21 @@ def generate(solutions=SOLUTIONS, lessons=LESSONS, check=False):
     """Write (or, with check=True, only compare) every lesson; return the names that were stale."""
     stale = []
     for path in sorted(Path(solutions).glob("*.ipynb")):
-        text = render(lesson_from_solution(nbformat.read(path, as_version=4), path.name))
+        solution = with_slide_metadata(with_grading_metadata(nbformat.read(path, as_version=4), path.name))
+        if path.read_text(encoding="utf-8") != render(solution):
+            stale.append(f"{path.name} (solution's grading and slide metadata)")
+            if not check:
+                path.write_text(render(solution), encoding="utf-8")
+        text = render(lesson_from_solution(solution, path.name))
         target = Path(lessons) / path.name
         if target.is_symlink():
             raise LessonFileError(f"{target} is a symbolic link (to {target.readlink()}): the generator writes only "
                                       "plain files in lessons/; remove the link and run it again")
-        if not target.exists() or target.read_text() != text:
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
             stale.append(path.name)
             if not check:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text)
+                target.write_text(text, encoding="utf-8")
     extra = sorted({p.name for p in Path(lessons).glob("*.ipynb")} - {p.name for p in Path(solutions).glob("*.ipynb")})
     return stale + [f"{name} (no solution)" for name in extra]
 

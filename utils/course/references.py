@@ -10,7 +10,7 @@ and `code`, the dotted names in `utils` that implement or use it. From these:
     citations(text)                        # [("Shi", 2015), …]: the author–year citations in a text
     cited_by(entries, "Shi", 2015)         # the entries such a citation can mean (can_mean: one entry)
     code_table(entries)                    # each mapped name: what it is, where it is defined, its docstring
-    references_section("03")               # lesson 03's "## References" cell, which lists its entries by title
+    references_section("03")               # lesson 03's "## References" cell; lists(section, entry): is it there?
 
 tests/test_references.py checks with them that every entry is cited, that every citation in a
 docstring or a lesson has an entry, and that every name in `code` exists.
@@ -27,7 +27,7 @@ NEW_ARXIV_ID = re.compile(r"(\d\d)(\d\d)\.\d{4,5}(v\d+)?")      # YYMM.NNNNN, si
 OLD_ARXIV_ID = re.compile(r"[a-z\-]+(\.[A-Z]{2})?/(\d\d)(\d\d)\d{3}(v\d+)?")   # archive/YYMMNNN, before
 # An author–year citation as the course writes it: "Shi et al. 2015", "Denton & Fergus 2018",
 # "Huang, Zhang, Heng, Shi & Zhou, ECCV 2022", and one name only inside parentheses: "(Otsu 1979)".
-_NAME = r"(?:van den |van |Le |Ó )?[A-Z][a-zß-ÿ'’]+(?:-[A-Z][a-zß-ÿ'’]+)*"   # not MoCoGAN, DiT, ICLR
+_NAME = r"(?:van den |van |Le |Ó )?[A-Z][a-zß-ÿ'’]+(?:[A-Z][a-zß-ÿ'’]+)?(?:-[A-Z][a-zß-ÿ'’]+)*"   # LeCun; not MoCoGAN, DiT, ICLR
 _YEAR = r",? (?:[A-Z]{2,} )?((?:19|20)\d\d)\b"
 CITATION = re.compile(rf"\b({_NAME})(?: et al\.|(?:, {_NAME})*,? & {_NAME}){_YEAR}|\(({_NAME}){_YEAR}")
 
@@ -101,9 +101,12 @@ def resolve(dotted):
     course — or None when no such object exists."""
     parts = dotted.split(".")
     for split in range(len(parts), 0, -1):
+        module = ".".join(parts[:split])
         try:
-            found = importlib.import_module(".".join(parts[:split]))
-        except ImportError:
+            found = importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if module != err.name and not module.startswith(f"{err.name}."):
+                raise   # the module exists but needs a package that is missing: say so, do not guess
             continue
         for attribute in parts[split:]:
             found = getattr(found, attribute, None)
@@ -125,8 +128,14 @@ def references_section(lesson, folder=SOLUTIONS):
     path = next(folder.glob(f"{lesson}_*.ipynb"), None)
     if path is None:
         raise ValueError(f"lesson: expected the number of a lesson in {folder.name}/, such as '03'; got {lesson!r}")
-    cells = ["".join(cell["source"]) for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "markdown"]
+    cells = ["".join(cell["source"]) for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
+             if cell["cell_type"] == "markdown"]
     return next((cell for cell in cells if cell.startswith("## References")), "")
+
+
+def lists(section, entry):
+    """Whether a references section lists `entry`: its full title, not as the start of a longer one."""
+    return re.search(re.escape(entry["title"]) + r"(?![\w-])", section) is not None
 
 
 def can_mean(entry, surname, year):
@@ -153,7 +162,7 @@ def code_table(entries):
                 "function" if callable(found) else "constant" if found is not None else "missing"
             try:
                 where = f"{Path(inspect.getsourcefile(found)).relative_to(ROOT)}:{inspect.getsourcelines(found)[1]}"
-            except (TypeError, OSError):
+            except (TypeError, OSError, ValueError):   # built-in, or defined outside the course
                 where = ""
             doc = (inspect.getdoc(found) or "").split("\n")[0] if kind in ("module", "class", "function") else ""
             rows.append({"entry": entry["key"], "cited as": cite(entry), "code": name, "kind": kind, "defined at": where,
