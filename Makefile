@@ -42,7 +42,8 @@ lab-solutions: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests --nbval-lax solutions lessons
 
-# Regenerate the student notebooks from the solutions (the source of truth).
+# Regenerate the student notebooks from the solutions (the source of truth), after writing the
+# glossary sections and nbgrader's and RISE's cell metadata into the solutions.
 lessons: $(STAMP)
 	$(BIN)/python -m utils.course.glossary
 	$(BIN)/python -m utils.course.lessons

@@ -100,8 +100,7 @@ def with_grading_metadata(notebook, name):
     """The solution notebook with nbgrader's cell metadata set (a new notebook; the input is left
     alone): code exercises are solution cells, checker cells locked tests of CHECKER_POINTS, written
     answers graded by hand (ANSWER_POINTS), the first cell and the check cells locked; every other
-    cell has none. A cell that holds an exercise and
-    calls its checker cannot be both: split it in two."""
+    cell has none. A cell that holds an exercise and calls its checker cannot be both: split it."""
     graded = nbformat.reads(nbformat.writes(notebook), as_version=4)
     first_code = next((i for i, cell in enumerate(graded.cells) if cell.cell_type == "code"), None)
     for index, cell in enumerate(graded.cells):

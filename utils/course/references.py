@@ -37,7 +37,6 @@ def load_references(path=BIB):
     Raises ValueError naming the block bibtexparser could not read."""
     import bibtexparser
     from bibtexparser import middlewares
-
     from pylatexenc.latex2text import LatexNodes2Text
 
     # authors are split before LaTeX is decoded, so that the braces of {Blender Foundation} still
