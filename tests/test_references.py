@@ -1,8 +1,6 @@
 """The course bibliography (data/references.bib, read with bibtexparser by utils.course.references):
 every entry identified and cited, every citation in a docstring or a lesson backed by an entry,
 every lesson an entry names listing it, and every name an entry maps to existing in `utils`."""
-import ast
-import json
 from pathlib import Path
 
 import pytest
@@ -12,18 +10,6 @@ from utils.course import references
 ROOT = Path(__file__).resolve().parent.parent
 ENTRIES = references.load_references()
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
-
-
-def markdown_of(path):
-    return ["".join(cell["source"]) for cell in json.loads(path.read_text(encoding="utf-8"))["cells"] if cell["cell_type"] == "markdown"]
-
-
-def docstrings():
-    """(where, docstring) for every module, class and function of utils."""
-    for path in sorted((ROOT / "utils").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(node):
-                yield f"{path.relative_to(ROOT)}:{getattr(node, 'name', 'module')}", ast.get_docstring(node)
 
 
 def test_the_bibliography_parses_with_unique_keys_and_the_basic_fields():
@@ -58,10 +44,9 @@ def test_every_work_a_lesson_lists_is_in_the_bibliography(path):
 
 
 def test_every_author_year_citation_in_a_docstring_or_a_lesson_has_an_entry():
-    texts = list(docstrings()) + [(f"{path.name}, a markdown cell", text) for path in SOLUTIONS for text in markdown_of(path)]
-    cited = [(where, name, year) for where, text in texts for name, year in references.citations(text)]
-    assert len(cited) > 100   # the search finds the citations at all
-    missing = [f"{where}: {name} {year}" for where, name, year in cited if not references.cited_by(ENTRIES, name, year)]
+    cited = references.course_citations()
+    assert {source for source, *_ in cited} == {"utils docstrings", "lessons"} and len(cited) > 100   # it finds them at all
+    missing = [f"{where}: {name} {year}" for _, where, name, year in cited if not references.cited_by(ENTRIES, name, year)]
     assert not missing, "citations without an entry in data/references.bib:\n" + "\n".join(missing)
 
 

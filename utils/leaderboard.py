@@ -25,7 +25,7 @@ import time
 
 import torch
 
-from utils.applications.generate import ALL_DIGIT_GENERATORS, digit_clips, load_model
+from utils.applications.generate import ALL_DIGIT_GENERATORS, digit_clips
 from utils.checkpoints import CHECKPOINTS, read_card
 from utils.models.evalnet import REFERENCE_SEED, analyse, benchmark, frechet_distance, load_evaluator, measure, reference_features
 
@@ -67,8 +67,7 @@ def measure_generators(clips=128, names=ALL_DIGIT_GENERATORS, seed=0, progress=T
             {**_row(STILL, held_out["video"][:, :1].expand_as(held_out["video"]), held_out, reference, 0),
              "ms per clip": 0.0, "parameters": 0, "file MB": 0.0, "training min": 0.0}]
     for name in tqdm(names, desc="generators", disable=not progress):
-        load_model(name)
-        digit_clips(name, held_out["video"][:1], seed)   # warm-up: the first call builds caches
+        digit_clips(name, held_out["video"][:1], seed)   # warm-up: the first call loads the model and builds caches
         start = time.perf_counter()
         videos = torch.cat([digit_clips(name, part, seed) for part in held_out["video"].split(64)])
         rows.append({**_row(name, videos, held_out, reference, time.perf_counter() - start), **_cost(name)})

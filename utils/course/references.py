@@ -8,6 +8,7 @@ and `code`, the dotted names in `utils` that implement or use it. From these:
     cite(entry)                            # "Shi et al. 2015", as the docstrings cite
     resolve("utils.flow.lucas_kanade")     # the function itself, or None when the name does not exist
     citations(text)                        # [("Shi", 2015), …]: the author–year citations in a text
+    course_citations()                     # every one in a docstring of utils or a lesson's markdown
     cited_by(entries, "Shi", 2015)         # the entries such a citation can mean (can_mean: one entry)
     code_table(entries)                    # each mapped name: what it is, where it is defined, its docstring
     references_section("03")               # lesson 03's "## References" cell; lists(section, entry): is it there?
@@ -15,7 +16,9 @@ and `code`, the dotted names in `utils` that implement or use it. From these:
 tests/test_references.py checks with them that every entry is cited, that every citation in a
 docstring or a lesson has an entry, and that every name in `code` exists.
 """
+import ast
 import importlib
+import json
 import re
 from pathlib import Path
 
@@ -123,7 +126,6 @@ def citations(text):
 
 def references_section(lesson, folder=SOLUTIONS):
     """The markdown of lesson `lesson`'s "## References" cell ('' when it has none)."""
-    import json
     path = next(folder.glob(f"{lesson}_*.ipynb"), None)
     if path is None:
         raise ValueError(f"lesson: expected the number of a lesson in {folder.name}/, such as '03'; got {lesson!r}")
@@ -135,6 +137,22 @@ def references_section(lesson, folder=SOLUTIONS):
 def lists(section, entry):
     """Whether a references section lists `entry`: its full title, not as the start of a longer one."""
     return re.search(re.escape(entry["title"]) + r"(?![\w-])", section) is not None
+
+
+def course_citations(root=ROOT):
+    """Every author–year citation of the course, as (source, where, surname, year): source is
+    "utils docstrings" (where: the file) or "lessons" (where: the solution notebook's markdown)."""
+    found = []
+    for path in sorted((root / "utils").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(node):
+                where = str(path.relative_to(root))
+                found += [("utils docstrings", where, name, year) for name, year in citations(ast.get_docstring(node))]
+    for path in sorted((root / "solutions").glob("*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "markdown":
+                found += [("lessons", path.name, name, year) for name, year in citations("".join(cell["source"]))]
+    return found
 
 
 def can_mean(entry, surname, year):
