@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Jupyter refuses to run as root unless told; containers and hosted machines often are root.
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab lab-solutions reset test lessons leaderboard checkpoints clean
+.PHONY: setup browser-setup lab lab-solutions reset test book lessons leaderboard checkpoints clean
 
 setup: $(STAMP)
 
@@ -36,11 +36,27 @@ reset: $(STAMP)
 lab-solutions: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=solutions $(AS_ROOT)
 
+# The browser tests drive Debian's Chromium (apt package `chromium`); as root this installs it, elsewhere
+# it says how. Without it `make test` skips the browser tests (CI fails them instead).
+browser-setup:
+	@command -v chromium >/dev/null && echo "chromium: $$(command -v chromium)" || \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "no chromium: install Debian's or Ubuntu's package (sudo apt-get install chromium) for the browser tests"; fi
+
 # pytest for `utils` and nbval over every notebook (solutions and lessons), two at a time on one
 # torch thread each (pytest-xdist; each notebook stays whole on one worker): on 2 cores the suite
-# takes a quarter less time than one at a time on two threads.
+# takes a quarter less time than one at a time on two threads. The solutions it ran become the book
+# (their outputs are reused), which the browser tests then open.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests --nbval-lax solutions lessons
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 tests --ignore=tests/browser --nbval-lax solutions lessons
+	$(BIN)/python -m utils.course.book
+	$(BIN)/python -m pytest -p no:xdist tests/browser
+
+# The course as a website in build/book/html: every solution notebook with its outputs (reused from
+# the last `make test` when it ran the same cells, else executed now: about 10 minutes), a run-sheet
+# per lesson for instructors, the model cards and the bibliography. Open build/book/html/index.html.
+book: $(STAMP)
+	$(BIN)/python -m utils.course.book
 
 # Regenerate the student notebooks from the solutions (the source of truth), after writing the
 # glossary sections and nbgrader's and RISE's cell metadata into the solutions.

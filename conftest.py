@@ -1,5 +1,6 @@
 """Test-run wiring for `make test`: the network guard, one torch thread per process when pytest-xdist
-runs tests in parallel, and a table of notebook run times at the end.
+runs tests in parallel, a table of notebook run times at the end, and each solution notebook that ran
+whole saved with its outputs in build/executed/ for the book (`make book` reuses them).
 
 At the repository root so that it applies to the notebooks in solutions/ and lessons/ as well.
 """
@@ -8,6 +9,8 @@ import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
+
+import pytest
 
 GUARD_DIR = Path(__file__).parent / "tests" / "netguard"
 
@@ -29,7 +32,19 @@ import course_netguard  # noqa: E402
 
 course_netguard.install()
 
+from utils.course import book  # noqa: E402
+
 _notebook_seconds = defaultdict(float)
+_solution_runs = defaultdict(dict)   # solution notebook → {code cell number: (outputs, seconds)}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    outputs = getattr(item, "test_outputs", None)   # nbval's record of what a notebook cell printed
+    if call.when == "call" and report.passed and outputs is not None and Path(item.path).parent == book.SOLUTIONS:
+        _solution_runs[Path(item.path)][item.cell_num] = (outputs, call.duration)
+    return report
 
 
 def pytest_runtest_logreport(report):
@@ -51,6 +66,8 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    for path, runs in _solution_runs.items():
+        book.record_run(path, runs)
     if WORKER:
         return  # the main process reads the shared log once every worker is done
     log = Path(GUARD_LOG)

@@ -3,7 +3,7 @@ export), ×2 slow motion of 2 s of it (learned, blend, Lucas–Kanade), and each
 method's time per frame at 256 px width, on the same frames.
 
     python benchmarks/studio.py                    # on the CPU, with torch's default threads
-    python benchmarks/studio.py --repeats 1
+    python benchmarks/studio.py --repeats 1 --seconds 1 --slowmo-seconds 0.5 --frames 2   # a quick look
 
 Prints one line per measurement (the median of the repeats, after a warm-up for the per-frame
 times). Speed is measured here, not in the tests.
@@ -30,24 +30,28 @@ def _median_seconds(fn, repeats):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (the median is printed)")
+    parser.add_argument("--seconds", type=float, default=10, help="seconds of the clip exported with a caption (default 10)")
+    parser.add_argument("--slowmo-seconds", type=float, default=2, help="seconds of the clip slowed down (default 2)")
+    parser.add_argument("--frames", type=int, default=8, help="frame pairs for the per-frame times (default 8)")
     args = parser.parse_args(argv)
     bikes = data.clip_path("bikes")
+    export, slow = f"0:{args.seconds:g}", f"4:{4 + args.slowmo_seconds:g}"
     with tempfile.TemporaryDirectory() as folder:
         commands = {
-            "video-studio bikes.mp4 --trim 0:10 --caption … (250 frames, 640×272)":
-                ["--trim", "0:10", "--caption", "Ride the city", "-o", f"{folder}/captioned.mp4"],
-            "video-studio bikes.mp4 --trim 4:6 --slowmo 2 (learned; 50 → 99 frames)":
-                ["--trim", "4:6", "--slowmo", "2", "-o", f"{folder}/slow.mp4"],
+            f"video-studio bikes.mp4 --trim {export} --caption … (640×272, 25 fps)":
+                ["--trim", export, "--caption", "Ride the city", "-o", f"{folder}/captioned.mp4"],
+            f"video-studio bikes.mp4 --trim {slow} --slowmo 2 (learned)":
+                ["--trim", slow, "--slowmo", "2", "-o", f"{folder}/slow.mp4"],
         }
         for method in ("blend", "lucas-kanade"):  # TV-L1 at 640 px takes seconds a frame: timed per frame below
-            commands[f"video-studio bikes.mp4 --trim 4:6 --slowmo 2 --slowmo-method {method}"] = \
-                ["--trim", "4:6", "--slowmo", "2", "--slowmo-method", method, "-o", f"{folder}/slow_{method}.mp4"]
+            commands[f"video-studio bikes.mp4 --trim {slow} --slowmo 2 --slowmo-method {method}"] = \
+                ["--trim", slow, "--slowmo", "2", "--slowmo-method", method, "-o", f"{folder}/slow_{method}.mp4"]
         for title, options in commands.items():
             seconds = _median_seconds(lambda: studio.run(studio.parser().parse_args([str(bikes), *options]),
                                                          log=lambda line: None), args.repeats)
             print(f"{title:<80} {seconds:7.2f} s")
     frame0, _, frame1 = data.held_out_triplets(4)["bikes"]
-    frame0, frame1 = frame0[:8], frame1[:8]
+    frame0, frame1 = frame0[:args.frames], frame1[:args.frames]
     interpolator = load_interpolator()
     methods = {"learned": interpolator.midframes,
                **{name: (lambda a, b, name=name: flow.midframes(a, b, name))

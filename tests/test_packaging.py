@@ -44,3 +44,11 @@ def test_ci_runs_the_readme_test_command():
     assert "exec make test" in (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
     assert "make test" in readme and "make lab" in readme and "torchvision==0.29.1" in readme
+
+
+def test_the_readme_gives_make_tests_commands_for_use_without_make():
+    recipe = re.search(r"^test:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M).group(1)
+    readme = (ROOT / "README.md").read_text()
+    for line in recipe.splitlines():
+        by_hand = line.strip().replace("$(BIN)/", ".venv\\Scripts\\")
+        assert by_hand in readme, f"README lacks {by_hand!r}"

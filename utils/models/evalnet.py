@@ -163,6 +163,13 @@ def reference_features(evaluator, reference):
     return features
 
 
+@functools.lru_cache(maxsize=2)
+def default_reference(clips, num_frames):
+    """The real clips FVD-lite compares with by default: `clips` held-out clips of REFERENCE_SEED.
+    Kept, so that their features are too (`reference_features`): a card measures several sets of clips."""
+    return benchmark(clips, num_frames=num_frames, seed=REFERENCE_SEED)["video"]
+
+
 def measure(videos, held_out, reference=None):
     """Measure clips generated from the first frames of `held_out` (a benchmark batch):
     identity kept and speed over frames 1.., MSE / SSIM / sharpness of frames 1.. against the
@@ -173,7 +180,7 @@ def measure(videos, held_out, reference=None):
     if videos.shape != real.shape:
         raise ValueError(f"videos: expected the shape of the held-out clips {tuple(real.shape)}; got {tuple(videos.shape)}")
     evaluator = load_evaluator()
-    reference = benchmark(len(real), num_frames=real.shape[1], seed=REFERENCE_SEED)["video"] if reference is None else reference
+    reference = default_reference(len(real), real.shape[1]) if reference is None else reference
     digits, velocity, features = analyse(evaluator, videos)
     given, _, _ = analyse(evaluator, real[:, :1].expand(-1, 2, -1, -1, -1))
     future, true_future = videos[:, 1:], real[:, 1:]

@@ -1,0 +1,297 @@
+"""The course as a static website, built offline: `make book` (python -m utils.course.book).
+
+    python -m utils.course.book              build build/book/html (open build/book/html/index.html)
+    python -m utils.course.book --jobs 1     execute the notebooks that need it one at a time
+
+A lesson's page is its solution notebook with outputs: those `make test` recorded in build/executed/
+when it ran the same cells (conftest.py calls `record_run`), otherwise the notebook is executed here
+with nbclient. Beside the lessons the book has an instructor's run-sheet per lesson (sections,
+compute time measured when the notebook ran, which cells to start early, the widgets, the
+exercises), a page per model card and the bibliography. Sphinx builds it with myst-nb and
+sphinx-book-theme; MathJax is copied into the site, so no page loads anything from the network.
+A widget needs a kernel: its page shows what the notebook printed for the widget's default settings.
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+
+from utils.course.checker import PASSED
+from utils.course.lessons import ROOT, SOLUTIONS
+from utils.course.references import cite, load_references
+
+EXECUTED = ROOT / "build" / "executed"
+BOOK = ROOT / "build" / "book"
+PAGES = ROOT / "book"                        # conf.py and the front page, checked in
+CARDS = ROOT / "data" / "checkpoints"
+WIDGET = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+PROGRESS_BAR = re.compile(r"\d+%\|")         # tqdm's text, e.g. " 40%|████      | 4/10"
+SLOW_CELL_S = 5.0                            # a cell slower than this is started before the instructor talks
+WORDS_PER_MINUTE = 130                       # speaking pace for the run-sheets' talk-time estimate
+NOT_PRESENTED = ("Glossary", "References")    # sections a run-sheet leaves out: students read them
+STATIC_WIDGET_NOTE = ("<p class='static-widget'><em>Interactive in Jupyter (it needs a running kernel): "
+                      "on this page, what it shows for its default settings.</em></p>")
+
+
+def heading_slug(title):
+    """A heading's anchor as JupyterLab writes it, which the lessons' links use: '#### frame rate' → #frame-rate."""
+    return title.strip().replace(" ", "-")
+
+
+def cells_digest(notebook):
+    """sha256 of every cell's type and source: outputs are reused only for the cells that made them."""
+    cells = [[cell.cell_type, cell.source] for cell in notebook.cells]
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
+def record_run(path, runs, folder=EXECUTED, widgets=None):
+    """Save notebook `path` with the outputs and run times of one run: `runs[i] = (outputs, seconds)`
+    for its i-th code cell, and the widgets' state if the run kept it. A run that misses a cell is not
+    saved (returns None)."""
+    notebook = nbformat.read(path, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    if sorted(runs) != list(range(len(code))):
+        return None
+    for count, cell in enumerate(code, start=1):
+        outputs, seconds = runs[count - 1]
+        cell.outputs = [nbformat.from_dict(dict(output)) for output in outputs]
+        for output in cell.outputs:
+            if output.output_type == "execute_result":
+                output.execution_count = count
+        cell.execution_count = count
+        cell.metadata["course"] = {"seconds": round(seconds, 2)}
+    notebook.metadata["course"] = {"cells_sha256": cells_digest(notebook)}
+    if widgets:
+        notebook.metadata["widgets"] = widgets
+    out = Path(folder) / Path(path).name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, out)
+    return out
+
+
+def executed(path, folder=EXECUTED):
+    """Notebook `path` with outputs: the recorded run if it ran these very cells and kept what its
+    widgets showed (nbval's runs do not keep widget state), else a new run."""
+    source = nbformat.read(path, as_version=4)
+    saved = Path(folder) / Path(path).name
+    if saved.exists():
+        notebook = nbformat.read(saved, as_version=4)
+        if notebook.metadata.get("course", {}).get("cells_sha256") == cells_digest(source) and \
+                all(widget_outputs(notebook, model) is not None for model in controls(notebook)):
+            return notebook
+    return execute(path, folder)
+
+
+def execute(path, folder=EXECUTED):
+    """Run notebook `path` top to bottom with nbclient (in its own folder), timing each code cell."""
+    import time
+
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(Path(path).parent)}})
+    runs, started = {}, {}
+    code_index = {id(cell): i for i, cell in enumerate(c for c in notebook.cells if c.cell_type == "code")}
+    client.on_cell_execute = lambda cell, cell_index: started.update({id(cell): time.perf_counter()})
+    client.on_cell_executed = lambda cell, cell_index, execute_reply: runs.update(
+        {code_index[id(cell)]: (cell.outputs, time.perf_counter() - started[id(cell)])})
+    client.execute()
+    print(f"executed {Path(path).name} in {sum(seconds for _, seconds in runs.values()):.0f} s")
+    return nbformat.read(record_run(path, runs, folder, notebook.metadata.get("widgets")), as_version=4)
+
+
+def controls(notebook):
+    """The model ids of the widgets a notebook displays, progress bars aside."""
+    return [output["data"][WIDGET]["model_id"] for cell in notebook.cells if cell.cell_type == "code"
+            for output in cell.outputs if WIDGET in output.get("data", {})
+            and not PROGRESS_BAR.search(output["data"].get("text/plain", ""))]
+
+
+def widget_outputs(notebook, model_id):
+    """What widget `model_id` showed in its Output areas when the notebook ran (its default settings),
+    from the widget state nbclient keeps; None when the run kept no state for it."""
+    state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    if model_id not in state:
+        return None
+    model = state[model_id]
+    found = list(model["state"].get("outputs", [])) if model.get("model_name") == "OutputModel" else []
+    for child in model["state"].get("children", []):
+        found += widget_outputs(notebook, child.removeprefix("IPY_MODEL_")) or []
+    return found
+
+
+def for_the_web(notebook):
+    """A copy whose widgets, which need a kernel, give way to what they showed for their default
+    settings, under a note; progress bars are left out. The widget state goes too (myst-nb would
+    fetch the widgets' JavaScript from a CDN to show it)."""
+    notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    shown = set(controls(notebook))
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for output in cell.outputs:
+            model = output.get("data", {}).get(WIDGET, {}).get("model_id")
+            if model is None:
+                outputs.append(output)
+            elif model in shown:
+                note = nbformat.v4.new_output("display_data", data={"text/html": STATIC_WIDGET_NOTE})
+                outputs += [note] + [nbformat.from_dict(o) for o in widget_outputs(notebook, model) or []]
+        cell.outputs = outputs
+    notebook.metadata.pop("widgets", None)
+    return notebook
+
+
+def section_of(cell):
+    match = re.match(r"##\s+(.+)", cell.source)
+    return match.group(1).strip() if cell.cell_type == "markdown" and match else None
+
+
+def run_sheet(notebook, page):
+    """The instructor's run-sheet of one executed lesson, as MyST markdown."""
+    title = notebook.cells[0].source.splitlines()[0].lstrip("# ").strip()
+    sections, exercises, widgets = [], [], []
+    current = {"name": "Opening", "cells": 0, "seconds": 0.0, "slow": [], "words": 0, "widgets": 0}
+    code_number = 0
+    for cell in notebook.cells:
+        name = section_of(cell)
+        if name is not None:
+            sections.append(current)
+            current = {"name": name, "cells": 0, "seconds": 0.0, "slow": [], "words": 0, "widgets": 0}
+        if cell.cell_type == "markdown":
+            current["words"] += len(cell.source.split())
+            exercises += [(current["name"], m) for m in re.findall(r"^###\s+(Exercise.*)$", cell.source, re.MULTILINE)]
+            continue
+        code_number += 1
+        seconds = cell.metadata.get("course", {}).get("seconds", 0.0)
+        current["cells"] += 1
+        current["seconds"] += seconds
+        if seconds > SLOW_CELL_S:
+            current["slow"].append(f"[{code_number}] ({seconds:.0f} s)")
+        if "interact" in cell.source:
+            current["widgets"] += 1
+            widgets.append((current["name"], code_number))
+    sections.append(current)
+    sections = [s for s in sections if (s["cells"] or s["words"]) and not s["name"].startswith(NOT_PRESENTED)]
+    compute = sum(s["seconds"] for s in sections)
+    talk = sum(s["words"] for s in sections) / WORDS_PER_MINUTE
+    lines = [f"# Run-sheet · {title}", "",
+             f"Lesson page: [{title}](../lessons/{page}.ipynb). Present it from JupyterLab "
+             "(`make lab-solutions`, then Alt+R or the slideshow button): each section is a slide. "
+             "Cells are named by their execution count, [1] for the first.", "",
+             f"**Timing.** The notebook's code cells ran in {compute:.0f} s when this book was built "
+             f"({code_number} cells). Reading its text aloud takes about {talk:.0f} minutes "
+             f"(at {WORDS_PER_MINUTE} words a minute); plan questions and the exercises on top.", "",
+             f"**Before class.** Open the notebook and run its first cell (it loads `utils` and fixes the seed). "
+             f"Cells listed under *start early* take over {SLOW_CELL_S:.0f} s: start each as you open its "
+             "section and talk while it runs.", "",
+             "| section | code cells | compute | talk | start early |", "| --- | ---: | ---: | ---: | --- |"]
+    for s in sections:
+        lines.append(f"| {s['name']} | {s['cells']} | {s['seconds']:.1f} s | {s['words'] / WORDS_PER_MINUTE:.1f} min "
+                     f"| {', '.join(s['slow']) or '—'} |")
+    lines.append("")
+    if widgets:
+        lines += ["**Widgets to move live** (each needs the kernel, so run its cell in class):", ""]
+        lines += [f"- {section}: [{number}]" for section, number in widgets] + [""]
+    if exercises:
+        lines += [f"**Students' turn.** Leave time for these; each checker prints {PASSED} or says which case failed:", ""]
+        lines += [f"- {section}: {name}" for section, name in exercises] + [""]
+    return "\n".join(lines)
+
+
+def _value(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (dict, list)):
+        return f"`{json.dumps(value, ensure_ascii=False)}`"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def card_page(card, used_by):
+    """A model card (data/checkpoints/NAME.json) as a page: what was trained, how, and what it measures."""
+    lines = [f"# Model card · {card['name']}", "",
+             f"`{card.get('model', card['name'])}`, {card.get('parameters', 0):,} parameters, trained "
+             f"{card.get('wall_time_s', 0) / 60:.0f} minutes on the {card.get('device', '?')} "
+             f"(torch {card.get('torch', '?')}, {card.get('created', '?')}); file sha256 `{card.get('sha256', '?')}`.", ""]
+    if used_by:
+        lines += ["Used in " + ", ".join(f"[lesson {page[:2]}](../lessons/{page}.ipynb)" for page in used_by) + ".", ""]
+    for heading, key, column in (("Recipe", "recipe", "setting"), ("Metrics", "metrics", "metric")):
+        if isinstance(card.get(key), dict):
+            lines += [f"## {heading}", "", f"| {column} | value |", "| --- | --- |"]
+            lines += [f"| {name} | {_value(value)} |" for name, value in card[key].items()] + [""]
+    rest = {k: v for k, v in card.items() if k not in {"name", "model", "parameters", "wall_time_s", "device", "torch",
+                                                        "created", "sha256", "recipe", "metrics", "notes"}}
+    if rest:
+        lines += ["## More", "", "| field | value |", "| --- | --- |"] + [f"| {k} | {_value(v)} |" for k, v in rest.items()] + [""]
+    if card.get("notes"):
+        notes = card["notes"] if isinstance(card["notes"], list) else [card["notes"]]
+        lines += ["## Notes", ""] + [f"- {note}" for note in notes] + [""]
+    return "\n".join(lines)
+
+
+def references_page(entries):
+    """The bibliography: every entry of data/references.bib with its link and the lessons citing it."""
+    lines = ["# References", "", f"The {len(entries)} works the lessons cite, from `data/references.bib` "
+             "(lesson 10 shows how to search it and how each entry maps to the course's code).", ""]
+    for entry in sorted(entries, key=lambda e: (e["surnames"][0] if e["surnames"] else e["title"], e["year"] or 0)):
+        where = f" *{entry['venue']}*." if entry["venue"] else ""
+        link = f" <{entry['link']}>" if entry["link"] else ""
+        lessons = f" Lessons {', '.join(entry['lessons'])}." if entry["lessons"] else ""
+        lines.append(f"- **{cite(entry)}**. {entry['title']}.{where}{link}{lessons}")
+    return "\n".join(lines) + "\n"
+
+
+def write_sources(notebooks, out):
+    """The Sphinx source folder: conf.py and the front page, the lesson notebooks, the run-sheets,
+    the model cards, the bibliography and MathJax."""
+    import mathjax
+
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(PAGES, out)
+    for folder in ("lessons", "runsheets", "cards"):
+        (out / folder).mkdir()
+    for page, notebook in notebooks.items():
+        nbformat.write(for_the_web(notebook), out / "lessons" / f"{page}.ipynb")
+        (out / "runsheets" / f"{page}.md").write_text(run_sheet(notebook, page), encoding="utf-8")
+    for card_path in sorted(CARDS.glob("*.json")):
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        used_by = [page for page, nb in notebooks.items()
+                   if any(f'"{card["name"]}"' in cell.source for cell in nb.cells if cell.cell_type == "code")]
+        (out / "cards" / f"{card['name']}.md").write_text(card_page(card, used_by), encoding="utf-8")
+    (out / "references.md").write_text(references_page(load_references()), encoding="utf-8")
+    shutil.copytree(Path(mathjax.__file__).parent / "static" / "mathjax" / "es5", out / "_static" / "mathjax")
+
+
+def build(jobs=2, out=BOOK):
+    """Build the website into `out`/html; returns the path of its front page."""
+    from sphinx.cmd.build import build_main
+
+    paths = sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
+    if jobs > 1:
+        os.environ["OMP_NUM_THREADS"] = "1"   # the kernels share the cores: one torch thread each, as in `make test`
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        notebooks = dict(zip((p.stem for p in paths), pool.map(executed, paths)))
+    write_sources(notebooks, out / "source")
+    status = build_main(["-b", "html", "-q", "-W", "--keep-going", str(out / "source"), str(out / "html")])
+    if status:
+        raise SystemExit(f"sphinx-build failed (exit {status}): see the warnings above")
+    return out / "html" / "index.html"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks executed at once when outputs are missing")
+    index = build(jobs=parser.parse_args(argv).jobs)
+    print(f"The book: {index}")
+
+
+if __name__ == "__main__":
+    main()
