@@ -53,8 +53,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -p no:xdist tests/browser
 
 # The course as a website in build/book/html: every solution notebook with its outputs (reused from
-# the last `make test` when it ran the same cells, else executed now: about 10 minutes), a run-sheet
-# per lesson for instructors, the model cards and the bibliography. Open build/book/html/index.html.
+# the last `make test` where it ran the same cells on the same utils and data, else executed now:
+# about 7 minutes for all), a run-sheet per lesson for instructors, the model cards and the bibliography.
 book: $(STAMP)
 	$(BIN)/python -m utils.course.book
 

@@ -41,9 +41,11 @@ _solution_runs = defaultdict(dict)   # solution notebook → {code cell number: 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
-    outputs = getattr(item, "test_outputs", None)   # nbval's record of what a notebook cell printed
-    if call.when == "call" and report.passed and outputs is not None and Path(item.path).parent == book.SOLUTIONS:
-        _solution_runs[Path(item.path)][item.cell_num] = (outputs, call.duration)
+    path = Path(item.path).resolve()
+    if call.when == "call" and path.parent == book.SOLUTIONS and path.suffix == ".ipynb":
+        runs = _solution_runs[path]   # a notebook with a failed cell is listed too: its old record goes
+        if report.passed:
+            runs[item.cell_num] = (item.test_outputs, call.duration)   # nbval's record of what the cell printed
     return report
 
 
@@ -67,7 +69,8 @@ def pytest_terminal_summary(terminalreporter):
 
 def pytest_sessionfinish(session, exitstatus):
     for path, runs in _solution_runs.items():
-        book.record_run(path, runs)
+        book.record_run(path, runs, how="in `make test` (one torch thread, two notebooks at a time)" if WORKER
+                        else "in pytest (one notebook at a time)")
     if WORKER:
         return  # the main process reads the shared log once every worker is done
     log = Path(GUARD_LOG)

@@ -65,10 +65,10 @@ def test_cards_record_the_equal_compute_run(name):
 
 def test_caption_guidance_script_measures_the_scales_asked_for():
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "caption_guidance.py"), "--per-caption", "1",
-                             "--guidances", "3"], capture_output=True, text=True, timeout=300, check=True)
+                             "--guidances", "1", "3"], capture_output=True, text=True, timeout=300, check=True)
     entry = json.loads(result.stdout)
     assert entry["seen_clips"] == 44 and entry["held_out_clips"] == 4
-    assert sorted(entry["metrics"]) == ["guidance_3"]
+    assert sorted(entry["metrics"]) == ["guidance_1", "guidance_3"]
     assert set(entry["metrics"]["guidance_3"]["seen_captions"]) == {"shape", "color", "direction", "all"}
 
 

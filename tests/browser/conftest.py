@@ -1,5 +1,6 @@
 """Browser tests: Playwright driving Debian's Chromium (apt package `chromium`), headless, on loopback.
-`make browser-setup` installs the browser; where it is missing these tests are skipped, except in CI."""
+`make browser-setup` installs the browser; where it is missing these tests are skipped, except in CI
+(the CI variable set), where they fail."""
 import functools
 import http.server
 import os
@@ -17,9 +18,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"no Chromium at {CHROMIUM}: `make browser-setup` installs Debian's package")
-        pytest.skip(f"no Chromium at {CHROMIUM}: `make browser-setup` installs Debian's package")
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"no Chromium at {CHROMIUM}: `make browser-setup` installs Debian's package")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

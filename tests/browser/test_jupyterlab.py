@@ -9,14 +9,20 @@ import time
 import urllib.request
 from pathlib import Path
 
+import json
+
 import nbformat
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from utils.course.checker import FAILED
 from utils.course.lessons import LESSONS
 
 LESSON = "01_overview.ipynb"
 TOKEN = "course-browser-test"
+# Every cell in the page (the checks read the DOM), and no news prompt over the notebook
+SETTINGS = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+            "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"}}
 WRONG_ANSWER = "return video_in[1:] - video_in[:-1]   # signed, per pixel: not the mean absolute difference"
 
 
@@ -27,8 +33,12 @@ def _free_port():
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(tmp_path_factory, browser):   # the browser first: without one, no server is started
     folder = tmp_path_factory.mktemp("workspace")
+    for name, settings in SETTINGS.items():
+        path = folder / ".config" / "lab" / "user-settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings))
     notebook = nbformat.read(LESSONS / LESSON, as_version=4)
     exercise = next(c for c in notebook.cells if c.cell_type == "code" and c.source.startswith("def frame_differences"))
     exercise.source = exercise.source.replace("raise NotImplementedError()", WRONG_ANSWER)
@@ -42,6 +52,8 @@ def lab(tmp_path_factory):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "JUPYTER_CONFIG_DIR": str(folder / ".config")})
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
+        if server.poll() is not None:
+            pytest.fail(f"JupyterLab exited with code {server.returncode} before it answered")
         try:
             urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=1)
             break
@@ -67,8 +79,10 @@ def test_a_lesson_runs_and_its_video_widget_and_checker_render(lab, page):
             page.wait_for_function("/[*\\d]/.test(document.querySelector('.jp-CodeCell .jp-InputPrompt').textContent)",
                                    timeout=15_000)
             break
-        except Exception:
+        except PlaywrightTimeout:
             continue
+    else:
+        pytest.fail("Run All Cells never started the first cell")
     # done when no prompt shows [*] any more: the failing checker raises, which ends Run All there
     page.wait_for_function("""() => {
         const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent);

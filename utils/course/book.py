@@ -1,15 +1,16 @@
 """The course as a static website, built offline: `make book` (python -m utils.course.book).
 
-    python -m utils.course.book              build build/book/html (open build/book/html/index.html)
+    python -m utils.course.book              build build/book/html (open its index.html, or serve it:
+                                             python -m http.server -d build/book/html)
     python -m utils.course.book --jobs 1     execute the notebooks that need it one at a time
 
 A lesson's page is its solution notebook with outputs: those `make test` recorded in build/executed/
-when it ran the same cells (conftest.py calls `record_run`), otherwise the notebook is executed here
-with nbclient. Beside the lessons the book has an instructor's run-sheet per lesson (sections,
-compute time measured when the notebook ran, which cells to start early, the widgets, the
-exercises), a page per model card and the bibliography. Sphinx builds it with myst-nb and
-sphinx-book-theme; MathJax is copied into the site, so no page loads anything from the network.
-A widget needs a kernel: its page shows what the notebook printed for the widget's default settings.
+(conftest.py calls `record_run`) when it ran the same cells with the same `utils` and data, otherwise
+the notebook is executed here with nbclient. Beside the lessons the book has an instructor's
+run-sheet per lesson (sections, compute time measured when the notebook ran, which cells to start
+early, the widgets, the exercises), a page per model card and the bibliography. Sphinx builds it
+with myst-nb and sphinx-book-theme; MathJax is copied into the site, so no page loads anything from
+the network. A widget needs a kernel: its page shows what it displayed for its default settings.
 """
 import argparse
 import hashlib
@@ -17,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,7 +30,7 @@ from utils.course.references import cite, load_references
 
 EXECUTED = ROOT / "build" / "executed"
 BOOK = ROOT / "build" / "book"
-PAGES = ROOT / "book"                        # conf.py and the front page, checked in
+SITE_FILES = ROOT / "book"                   # conf.py and the front page, checked in
 CARDS = ROOT / "data" / "checkpoints"
 WIDGET = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -38,6 +40,9 @@ WORDS_PER_MINUTE = 130                       # speaking pace for the run-sheets'
 NOT_PRESENTED = ("Glossary", "References")    # sections a run-sheet leaves out: students read them
 STATIC_WIDGET_NOTE = ("<p class='static-widget'><em>Interactive in Jupyter (it needs a running kernel): "
                       "on this page, what it shows for its default settings.</em></p>")
+KERNEL_ONLY_NOTE = ("<p class='static-widget'><em>Interactive in Jupyter (it needs a running kernel): "
+                    "open the lesson there to use it.</em></p>")
+DISPLAYS = ("display_data", "execute_result")
 
 
 def heading_slug(title):
@@ -45,19 +50,33 @@ def heading_slug(title):
     return title.strip().replace(" ", "-")
 
 
-def cells_digest(notebook):
-    """sha256 of every cell's type and source: outputs are reused only for the cells that made them."""
+def course_digest():
+    """sha256 of what outputs depend on besides the cells: every module of `utils` and every file in
+    data/ (the checkpoints through their cards, which hold their sha256)."""
+    files = sorted([*(ROOT / "utils").rglob("*.py"), *(p for p in (ROOT / "data").rglob("*") if p.is_file()
+                                                          and p.suffix != ".safetensors")])
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def run_digest(notebook):
+    """sha256 of a notebook's cells (type and source) and of `course_digest`: outputs are reused only
+    where the same cells ran on the same code and data."""
     cells = [[cell.cell_type, cell.source] for cell in notebook.cells]
-    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+    return hashlib.sha256((json.dumps(cells) + course_digest()).encode()).hexdigest()
 
 
-def record_run(path, runs, folder=EXECUTED, widgets=None):
+def record_run(path, runs, how, folder=EXECUTED, widgets=None):
     """Save notebook `path` with the outputs and run times of one run: `runs[i] = (outputs, seconds)`
-    for its i-th code cell, and the widgets' state if the run kept it. A run that misses a cell is not
-    saved (returns None)."""
+    for its i-th code cell, `how` it ran (for the run-sheet), and the widgets' state if the run kept
+    it. A run that misses a cell is not saved, and an older record is removed (returns None)."""
     notebook = nbformat.read(path, as_version=4)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    out = Path(folder) / Path(path).name
     if sorted(runs) != list(range(len(code))):
+        out.unlink(missing_ok=True)
         return None
     for count, cell in enumerate(code, start=1):
         outputs, seconds = runs[count - 1]
@@ -67,104 +86,95 @@ def record_run(path, runs, folder=EXECUTED, widgets=None):
                 output.execution_count = count
         cell.execution_count = count
         cell.metadata["course"] = {"seconds": round(seconds, 2)}
-    notebook.metadata["course"] = {"cells_sha256": cells_digest(notebook)}
+    notebook.metadata["course"] = {"run_sha256": run_digest(notebook), "how": how}
     if widgets:
         notebook.metadata["widgets"] = widgets
-    out = Path(folder) / Path(path).name
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, out)
     return out
 
 
-def executed(path, folder=EXECUTED):
-    """Notebook `path` with outputs: the recorded run if it ran these very cells and kept what its
-    widgets showed (nbval's runs do not keep widget state), else a new run."""
-    source = nbformat.read(path, as_version=4)
+def with_outputs(path, jobs=1, folder=EXECUTED):
+    """Notebook `path` with outputs: the recorded run if it is of these very cells, code and data,
+    else a new run (`jobs` notebooks running at once)."""
     saved = Path(folder) / Path(path).name
     if saved.exists():
         notebook = nbformat.read(saved, as_version=4)
-        if notebook.metadata.get("course", {}).get("cells_sha256") == cells_digest(source) and \
-                all(widget_outputs(notebook, model) is not None for model in controls(notebook)):
+        if notebook.metadata.get("course", {}).get("run_sha256") == run_digest(nbformat.read(path, as_version=4)):
             return notebook
-    return execute(path, folder)
+    return execute(path, jobs, folder)
 
 
-def execute(path, folder=EXECUTED):
+def execute(path, jobs=1, folder=EXECUTED):
     """Run notebook `path` top to bottom with nbclient (in its own folder), timing each code cell."""
-    import time
-
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(Path(path).parent)}})
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    index = {id(cell): i for i, cell in enumerate(code)}
     runs, started = {}, {}
-    code_index = {id(cell): i for i, cell in enumerate(c for c in notebook.cells if c.cell_type == "code")}
     client.on_cell_execute = lambda cell, cell_index: started.update({id(cell): time.perf_counter()})
     client.on_cell_executed = lambda cell, cell_index, execute_reply: runs.update(
-        {code_index[id(cell)]: (cell.outputs, time.perf_counter() - started[id(cell)])})
-    client.execute()
+        {index[id(cell)]: (cell.outputs, time.perf_counter() - started[id(cell)])})
+    # notebooks running side by side share the cores: one torch thread each, as in `make test`
+    client.execute(env={**os.environ, "OMP_NUM_THREADS": "1"} if jobs > 1 else None)
+    for i, cell in enumerate(code):   # nbclient skips empty cells and cells tagged skip-execution
+        runs.setdefault(i, (cell.outputs, 0.0))
     print(f"executed {Path(path).name} in {sum(seconds for _, seconds in runs.values()):.0f} s")
-    return nbformat.read(record_run(path, runs, folder, notebook.metadata.get("widgets")), as_version=4)
+    how = f"in `make book` ({jobs} notebooks at a time)" if jobs > 1 else "in `make book`"
+    return nbformat.read(record_run(path, runs, how, folder, notebook.metadata.get("widgets")), as_version=4)
 
 
-def controls(notebook):
-    """The model ids of the widgets a notebook displays, progress bars aside."""
-    return [output["data"][WIDGET]["model_id"] for cell in notebook.cells if cell.cell_type == "code"
-            for output in cell.outputs if WIDGET in output.get("data", {})
+def controls(cell):
+    """The model ids of the widgets a code cell displays, progress bars aside."""
+    return [output["data"][WIDGET]["model_id"] for output in cell.get("outputs", []) if WIDGET in output.get("data", {})
             and not PROGRESS_BAR.search(output["data"].get("text/plain", ""))]
 
 
 def widget_outputs(notebook, model_id):
-    """What widget `model_id` showed in its Output areas when the notebook ran (its default settings),
-    from the widget state nbclient keeps; None when the run kept no state for it."""
-    state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
-    if model_id not in state:
-        return None
-    model = state[model_id]
+    """What widget `model_id` showed in its Output areas, from the widget state nbclient keeps (it
+    routes those outputs there; nbval, which keeps no state, records them as the cell's own)."""
+    model = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {}).get(model_id)
+    if model is None:
+        return []
     found = list(model["state"].get("outputs", [])) if model.get("model_name") == "OutputModel" else []
     for child in model["state"].get("children", []):
-        found += widget_outputs(notebook, child.removeprefix("IPY_MODEL_")) or []
+        found += widget_outputs(notebook, child.removeprefix("IPY_MODEL_"))
     return found
 
 
 def for_the_web(notebook):
-    """A copy whose widgets, which need a kernel, give way to what they showed for their default
-    settings, under a note; progress bars are left out. The widget state goes too (myst-nb would
+    """A copy in which each widget, which needs a kernel, gives way to a note and what it displayed
+    for its default settings; progress bars are left out. The widget state goes too (myst-nb would
     fetch the widgets' JavaScript from a CDN to show it)."""
     notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))
-    shown = set(controls(notebook))
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
-        outputs = []
-        for output in cell.outputs:
-            model = output.get("data", {}).get(WIDGET, {}).get("model_id")
-            if model is None:
-                outputs.append(output)
-            elif model in shown:
-                note = nbformat.v4.new_output("display_data", data={"text/html": STATIC_WIDGET_NOTE})
-                outputs += [note] + [nbformat.from_dict(o) for o in widget_outputs(notebook, model) or []]
+        widgets = controls(cell)
+        outputs = [output for output in cell.outputs if WIDGET not in output.get("data", {})]
+        outputs += [nbformat.from_dict(output) for model in widgets for output in widget_outputs(notebook, model)]
+        if widgets:
+            shown = any(output.output_type in DISPLAYS for output in outputs)
+            outputs.insert(0, nbformat.v4.new_output("display_data", data={
+                "text/html": STATIC_WIDGET_NOTE if shown else KERNEL_ONLY_NOTE}))
         cell.outputs = outputs
     notebook.metadata.pop("widgets", None)
     return notebook
-
-
-def section_of(cell):
-    match = re.match(r"##\s+(.+)", cell.source)
-    return match.group(1).strip() if cell.cell_type == "markdown" and match else None
 
 
 def run_sheet(notebook, page):
     """The instructor's run-sheet of one executed lesson, as MyST markdown."""
     title = notebook.cells[0].source.splitlines()[0].lstrip("# ").strip()
     sections, exercises, widgets = [], [], []
-    current = {"name": "Opening", "cells": 0, "seconds": 0.0, "slow": [], "words": 0, "widgets": 0}
+    current = _section("Opening")
     code_number = 0
     for cell in notebook.cells:
-        name = section_of(cell)
-        if name is not None:
+        heading = re.match(r"##\s+(.+)", cell.source) if cell.cell_type == "markdown" else None
+        if heading:
             sections.append(current)
-            current = {"name": name, "cells": 0, "seconds": 0.0, "slow": [], "words": 0, "widgets": 0}
+            current = _section(heading.group(1).strip())
         if cell.cell_type == "markdown":
             current["words"] += len(cell.source.split())
             exercises += [(current["name"], m) for m in re.findall(r"^###\s+(Exercise.*)$", cell.source, re.MULTILINE)]
@@ -175,8 +185,7 @@ def run_sheet(notebook, page):
         current["seconds"] += seconds
         if seconds > SLOW_CELL_S:
             current["slow"].append(f"[{code_number}] ({seconds:.0f} s)")
-        if "interact" in cell.source:
-            current["widgets"] += 1
+        if controls(cell):
             widgets.append((current["name"], code_number))
     sections.append(current)
     sections = [s for s in sections if (s["cells"] or s["words"]) and not s["name"].startswith(NOT_PRESENTED)]
@@ -186,9 +195,11 @@ def run_sheet(notebook, page):
              f"Lesson page: [{title}](../lessons/{page}.ipynb). Present it from JupyterLab "
              "(`make lab-solutions`, then Alt+R or the slideshow button): each section is a slide. "
              "Cells are named by their execution count, [1] for the first.", "",
-             f"**Timing.** The notebook's code cells ran in {compute:.0f} s when this book was built "
-             f"({code_number} cells). Reading its text aloud takes about {talk:.0f} minutes "
-             f"(at {WORDS_PER_MINUTE} words a minute); plan questions and the exercises on top.", "",
+             f"**Timing.** The notebook's {code_number} code cells ran in {compute:.0f} s "
+             f"{notebook.metadata.get('course', {}).get('how', '')}, on the machine that built this book "
+             "(one torch thread beside another notebook is slower than a lecture laptop's whole CPU). "
+             f"Reading its text aloud takes about {talk:.0f} minutes (at {WORDS_PER_MINUTE} words a minute); "
+             "plan questions and the exercises on top.", "",
              f"**Before class.** Open the notebook and run its first cell (it loads `utils` and fixes the seed). "
              f"Cells listed under *start early* take over {SLOW_CELL_S:.0f} s: start each as you open its "
              "section and talk while it runs.", "",
@@ -198,7 +209,7 @@ def run_sheet(notebook, page):
                      f"| {', '.join(s['slow']) or '—'} |")
     lines.append("")
     if widgets:
-        lines += ["**Widgets to move live** (each needs the kernel, so run its cell in class):", ""]
+        lines += ["**Widgets to use live** (each needs the kernel, so run its cell in class):", ""]
         lines += [f"- {section}: [{number}]" for section, number in widgets] + [""]
     if exercises:
         lines += [f"**Students' turn.** Leave time for these; each checker prints {PASSED} or says which case failed:", ""]
@@ -206,7 +217,11 @@ def run_sheet(notebook, page):
     return "\n".join(lines)
 
 
-def _value(value):
+def _section(name):
+    return {"name": name, "cells": 0, "seconds": 0.0, "slow": [], "words": 0}
+
+
+def _table_cell(value):
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, (dict, list)):
@@ -214,22 +229,20 @@ def _value(value):
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def card_page(card, used_by):
+def card_page(card):
     """A model card (data/checkpoints/NAME.json) as a page: what was trained, how, and what it measures."""
     lines = [f"# Model card · {card['name']}", "",
              f"`{card.get('model', card['name'])}`, {card.get('parameters', 0):,} parameters, trained "
              f"{card.get('wall_time_s', 0) / 60:.0f} minutes on the {card.get('device', '?')} "
              f"(torch {card.get('torch', '?')}, {card.get('created', '?')}); file sha256 `{card.get('sha256', '?')}`.", ""]
-    if used_by:
-        lines += ["Used in " + ", ".join(f"[lesson {page[:2]}](../lessons/{page}.ipynb)" for page in used_by) + ".", ""]
     for heading, key, column in (("Recipe", "recipe", "setting"), ("Metrics", "metrics", "metric")):
         if isinstance(card.get(key), dict):
             lines += [f"## {heading}", "", f"| {column} | value |", "| --- | --- |"]
-            lines += [f"| {name} | {_value(value)} |" for name, value in card[key].items()] + [""]
+            lines += [f"| {name} | {_table_cell(value)} |" for name, value in card[key].items()] + [""]
     rest = {k: v for k, v in card.items() if k not in {"name", "model", "parameters", "wall_time_s", "device", "torch",
                                                         "created", "sha256", "recipe", "metrics", "notes"}}
     if rest:
-        lines += ["## More", "", "| field | value |", "| --- | --- |"] + [f"| {k} | {_value(v)} |" for k, v in rest.items()] + [""]
+        lines += ["## More", "", "| field | value |", "| --- | --- |"] + [f"| {k} | {_table_cell(v)} |" for k, v in rest.items()] + [""]
     if card.get("notes"):
         notes = card["notes"] if isinstance(card["notes"], list) else [card["notes"]]
         lines += ["## Notes", ""] + [f"- {note}" for note in notes] + [""]
@@ -255,7 +268,7 @@ def write_sources(notebooks, out):
 
     if out.exists():
         shutil.rmtree(out)
-    shutil.copytree(PAGES, out)
+    shutil.copytree(SITE_FILES, out)
     for folder in ("lessons", "runsheets", "cards"):
         (out / folder).mkdir()
     for page, notebook in notebooks.items():
@@ -263,9 +276,7 @@ def write_sources(notebooks, out):
         (out / "runsheets" / f"{page}.md").write_text(run_sheet(notebook, page), encoding="utf-8")
     for card_path in sorted(CARDS.glob("*.json")):
         card = json.loads(card_path.read_text(encoding="utf-8"))
-        used_by = [page for page, nb in notebooks.items()
-                   if any(f'"{card["name"]}"' in cell.source for cell in nb.cells if cell.cell_type == "code")]
-        (out / "cards" / f"{card['name']}.md").write_text(card_page(card, used_by), encoding="utf-8")
+        (out / "cards" / f"{card['name']}.md").write_text(card_page(card), encoding="utf-8")
     (out / "references.md").write_text(references_page(load_references()), encoding="utf-8")
     shutil.copytree(Path(mathjax.__file__).parent / "static" / "mathjax" / "es5", out / "_static" / "mathjax")
 
@@ -275,12 +286,12 @@ def build(jobs=2, out=BOOK):
     from sphinx.cmd.build import build_main
 
     paths = sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
-    if jobs > 1:
-        os.environ["OMP_NUM_THREADS"] = "1"   # the kernels share the cores: one torch thread each, as in `make test`
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        notebooks = dict(zip((p.stem for p in paths), pool.map(executed, paths)))
+        notebooks = dict(zip((p.stem for p in paths), pool.map(lambda path: with_outputs(path, jobs), paths)))
     write_sources(notebooks, out / "source")
-    status = build_main(["-b", "html", "-q", "-W", "--keep-going", str(out / "source"), str(out / "html")])
+    shutil.rmtree(out / "html", ignore_errors=True)   # no page of a renamed lesson or card stays behind
+    status = build_main(["-b", "html", "-q", "-W", "--keep-going", "-d", str(out / "doctrees"),
+                         str(out / "source"), str(out / "html")])
     if status:
         raise SystemExit(f"sphinx-build failed (exit {status}): see the warnings above")
     return out / "html" / "index.html"

@@ -133,7 +133,7 @@ def frechet_distance(features_a, features_b):
 
 def fvd_lite(model, videos, reference):
     """FVD-lite between generated `videos` and `reference` real clips, both (B, T, 1, 64, 64)."""
-    return frechet_distance(analyse(model, videos)[2], analyse(model, reference)[2])
+    return frechet_distance(analyse(model, videos)[2], reference_features(model, reference))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def reference_features(evaluator, reference):
     return features
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=1)
 def default_reference(clips, num_frames):
     """The real clips FVD-lite compares with by default: `clips` held-out clips of REFERENCE_SEED.
     Kept, so that their features are too (`reference_features`): a card measures several sets of clips."""
