@@ -103,3 +103,24 @@ def test_a_card_page_shows_its_recipe_metrics_and_notes():
 
 def test_headings_are_anchored_as_jupyterlab_does():
     assert book.heading_slug("frame rate") == "frame-rate" and book.heading_slug("GAN") == "GAN"
+
+
+def test_the_web_copy_drops_nbgraders_solution_markers():
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("Your answer:\n### BEGIN SOLUTION\nThe blur.\n### END SOLUTION"),
+        nbformat.v4.new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION")])
+    web = book.for_the_web(notebook)
+    assert [cell.source for cell in web.cells] == ["Your answer:\nThe blur.", "def f(x):\n    return x"]
+
+
+def test_a_notebook_without_a_record_is_executed_timed_and_recorded(tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 6 * 7"), nbformat.v4.new_code_cell(""),
+                                               nbformat.v4.new_code_cell("print(x)")])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "98_tiny.ipynb"
+    nbformat.write(notebook, path)
+    ran = book.with_outputs(path, jobs=2, folder=tmp_path / "executed")   # jobs=2: the kernel gets one torch thread
+    code = _code(ran)
+    assert code[2].outputs[0]["text"] == "42\n" and code[1].metadata["course"]["seconds"] == 0.0   # nbclient skips empty cells
+    assert ran.metadata["course"]["how"] == "in `make book` (2 notebooks at a time)"
+    assert book.with_outputs(path, folder=tmp_path / "executed").metadata == ran.metadata   # now reused

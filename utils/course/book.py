@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 
 from utils.course.checker import PASSED
-from utils.course.lessons import ROOT, SOLUTIONS
+from utils.course.lessons import BEGIN, END, ROOT, SOLUTIONS
 from utils.course.references import cite, load_references
 
 EXECUTED = ROOT / "build" / "executed"
@@ -53,8 +53,8 @@ def heading_slug(title):
 def course_digest():
     """sha256 of what outputs depend on besides the cells: every module of `utils` and every file in
     data/ (the checkpoints through their cards, which hold their sha256)."""
-    files = sorted([*(ROOT / "utils").rglob("*.py"), *(p for p in (ROOT / "data").rglob("*") if p.is_file()
-                                                          and p.suffix != ".safetensors")])
+    files = sorted([*(p for p in (ROOT / "utils").rglob("*.py") if p != Path(__file__)),   # this builder shapes no output
+                    *(p for p in (ROOT / "data").rglob("*") if p.is_file() and p.suffix != ".safetensors")])
     digest = hashlib.sha256()
     for path in files:
         digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
@@ -118,7 +118,7 @@ def execute(path, jobs=1, folder=EXECUTED):
     client.on_cell_executed = lambda cell, cell_index, execute_reply: runs.update(
         {index[id(cell)]: (cell.outputs, time.perf_counter() - started[id(cell)])})
     # notebooks running side by side share the cores: one torch thread each, as in `make test`
-    client.execute(env={**os.environ, "OMP_NUM_THREADS": "1"} if jobs > 1 else None)
+    client.execute(env={**os.environ, "OMP_NUM_THREADS": "1"} if jobs > 1 else dict(os.environ))
     for i, cell in enumerate(code):   # nbclient skips empty cells and cells tagged skip-execution
         runs.setdefault(i, (cell.outputs, 0.0))
     print(f"executed {Path(path).name} in {sum(seconds for _, seconds in runs.values()):.0f} s")
@@ -145,11 +145,12 @@ def widget_outputs(notebook, model_id):
 
 
 def for_the_web(notebook):
-    """A copy in which each widget, which needs a kernel, gives way to a note and what it displayed
-    for its default settings; progress bars are left out. The widget state goes too (myst-nb would
-    fetch the widgets' JavaScript from a CDN to show it)."""
+    """A copy without nbgrader's solution markers, in which each widget, which needs a kernel, gives
+    way to a note and what it displayed for its default settings; progress bars are left out. The
+    widget state goes too (myst-nb would fetch the widgets' JavaScript from a CDN to show it)."""
     notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))
     for cell in notebook.cells:
+        cell.source = "\n".join(line for line in cell.source.splitlines() if line.strip() not in (BEGIN, END))
         if cell.cell_type != "code":
             continue
         widgets = controls(cell)
