@@ -90,3 +90,9 @@ def test_a_broken_bibliography_names_the_entry(tmp_path):
     broken.write_text("@article{good, author = {A, B}, title = {T}, journal = {J}, year = {2000}}\n\n@article{bad, title = {unclosed\n")
     with pytest.raises(ValueError, match="broken.bib: could not parse the entry starting at line 3"):
         references.load_references(broken)
+
+
+def test_the_books_bibliography_page_lists_every_entry_with_its_link():
+    page = references.bibliography_page(ENTRIES)
+    assert page.startswith("# References") and page.count("\n- **") == len(ENTRIES)
+    assert all(entry["title"] in page and entry["link"] in page for entry in ENTRIES)

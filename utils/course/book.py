@@ -26,7 +26,7 @@ import nbformat
 
 from utils.course.checker import PASSED
 from utils.course.lessons import BEGIN, END, ROOT, SOLUTIONS
-from utils.course.references import cite, load_references
+from utils.course.references import bibliography_page, load_references
 
 EXECUTED = ROOT / "build" / "executed"
 BOOK = ROOT / "build" / "book"
@@ -250,18 +250,6 @@ def card_page(card):
     return "\n".join(lines)
 
 
-def references_page(entries):
-    """The bibliography: every entry of data/references.bib with its link and the lessons citing it."""
-    lines = ["# References", "", f"The {len(entries)} works the lessons cite, from `data/references.bib` "
-             "(lesson 10 shows how to search it and how each entry maps to the course's code).", ""]
-    for entry in sorted(entries, key=lambda e: (e["surnames"][0] if e["surnames"] else e["title"], e["year"] or 0)):
-        where = f" *{entry['venue']}*." if entry["venue"] else ""
-        link = f" <{entry['link']}>" if entry["link"] else ""
-        lessons = f" Lessons {', '.join(entry['lessons'])}." if entry["lessons"] else ""
-        lines.append(f"- **{cite(entry)}**. {entry['title']}.{where}{link}{lessons}")
-    return "\n".join(lines) + "\n"
-
-
 def write_sources(notebooks, out):
     """The Sphinx source folder: conf.py and the front page, the lesson notebooks, the run-sheets,
     the model cards, the bibliography and MathJax."""
@@ -278,7 +266,7 @@ def write_sources(notebooks, out):
     for card_path in sorted(CARDS.glob("*.json")):
         card = json.loads(card_path.read_text(encoding="utf-8"))
         (out / "cards" / f"{card['name']}.md").write_text(card_page(card), encoding="utf-8")
-    (out / "references.md").write_text(references_page(load_references()), encoding="utf-8")
+    (out / "references.md").write_text(bibliography_page(load_references()), encoding="utf-8")
     shutil.copytree(Path(mathjax.__file__).parent / "static" / "mathjax" / "es5", out / "_static" / "mathjax")
 
 

@@ -12,6 +12,7 @@ and `code`, the dotted names in `utils` that implement or use it. From these:
     cited_by(entries, "Shi", 2015)         # the entries such a citation can mean (can_mean: one entry)
     code_table(entries)                    # each mapped name: what it is, where it is defined, its docstring
     references_section("03")               # lesson 03's "## References" cell; lists(section, entry): is it there?
+    bibliography_page(entries)             # the whole bibliography as the book's markdown page
 
 tests/test_references.py checks with them that every entry is cited, that every citation in a
 docstring or a lesson has an entry, and that every name in `code` exists.
@@ -194,3 +195,15 @@ def find(entries, text):
         return " ".join([entry["key"], " ".join(f"{first} {last}" for first, last in entry["authors"]), entry["title"],
                          entry["venue"], str(entry["year"]), " ".join(entry["lessons"]), " ".join(entry["code"])]).lower()
     return [entry for entry in entries if text in haystack(entry)]
+
+
+def bibliography_page(entries):
+    """The bibliography as a markdown page (the book's): every entry with its link and the lessons citing it."""
+    lines = ["# References", "", f"The {len(entries)} works the lessons cite, from `data/references.bib` "
+             "(lesson 10 shows how to search it and how each entry maps to the course's code).", ""]
+    for entry in sorted(entries, key=lambda e: (e["surnames"][0] if e["surnames"] else e["title"], e["year"] or 0)):
+        where = f" *{entry['venue']}*." if entry["venue"] else ""
+        link = f" <{entry['link']}>" if entry["link"] else ""
+        lessons = f" Lessons {', '.join(entry['lessons'])}." if entry["lessons"] else ""
+        lines.append(f"- **{cite(entry)}**. {entry['title']}.{where}{link}{lessons}")
+    return "\n".join(lines) + "\n"
