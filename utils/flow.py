@@ -101,8 +101,11 @@ def image_gradients(frame0, frame1):
 
 
 def window_mean(x, window):
-    """Mean over a window × window neighbourhood of every pixel (smaller at the borders)."""
-    return F.avg_pool2d(x, window, stride=1, padding=window // 2, count_include_pad=False)
+    """Mean over a window × window neighbourhood of every pixel (smaller at the borders).
+    A box is separable: the mean over rows of the means along each row, 2·window additions a pixel
+    instead of window² (the same values; several times faster for Lucas–Kanade's 15 × 15)."""
+    rows = F.avg_pool2d(x, (1, window), stride=1, padding=(0, window // 2), count_include_pad=False)
+    return F.avg_pool2d(rows, (window, 1), stride=1, padding=(window // 2, 0), count_include_pad=False)
 
 
 def lucas_kanade_step(frame0, frame1, window=15, ridge=1e-4):
