@@ -10,6 +10,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+import matplotlib
 import pytest
 
 GUARD_DIR = Path(__file__).parent / "tests" / "netguard"
@@ -26,7 +27,9 @@ if WORKER:
     # n workers on n cores: each worker, and each notebook kernel it starts, computes on one thread
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(GUARD_DIR), os.environ.get("PYTHONPATH")]))
-os.environ.setdefault("MPLBACKEND", "Agg")  # scripts and tests draw off-screen; kernels use their inline backend
+# The tests draw off-screen. Not through MPLBACKEND: the notebook kernels would inherit it and draw
+# nothing, so the recorded notebooks (and the book built from them) would lose every figure.
+matplotlib.use("Agg")
 sys.path.insert(0, str(GUARD_DIR))
 import course_netguard  # noqa: E402
 

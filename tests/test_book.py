@@ -124,3 +124,24 @@ def test_a_notebook_without_a_record_is_executed_timed_and_recorded(tmp_path):
     assert code[2].outputs[0]["text"] == "42\n" and code[1].metadata["course"]["seconds"] == 0.0   # nbclient skips empty cells
     assert ran.metadata["course"]["how"] == "in `make book` (2 notebooks at a time)"
     assert book.with_outputs(path, folder=tmp_path / "executed").metadata == ran.metadata   # now reused
+
+
+def test_a_kernel_the_test_run_starts_draws_its_figures_for_the_record():
+    """nbval's kernels inherit the test run's environment; a backend set there (MPLBACKEND=Agg)
+    would leave every recorded notebook, and so the book, without figures."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3", startup_timeout=120)
+    try:
+        client.execute("import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.show()")
+        shown = []
+        while True:
+            message = client.get_iopub_msg(timeout=60)
+            if message["msg_type"] == "display_data":
+                shown += list(message["content"]["data"])
+            if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+                break
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    assert "image/png" in shown, f"the kernel displayed {shown or 'nothing'} for a figure"

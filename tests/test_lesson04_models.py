@@ -1,5 +1,7 @@
 """Lesson 04's models (Pix2Pix, CycleGAN, MoCoGAN, the VAE predictor, VQ-VAE, VideoGPT) and their
 shared blocks: shapes, clear errors, and the properties the lesson relies on."""
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -223,3 +225,26 @@ def test_videogpt_samples_continue_the_prefix():
     assert clip.shape == (1, 16, 1, 64, 64)
     with pytest.raises(ValueError, match="temperature"):
         videogpt.sample(model, prefix, temperature=0)
+
+
+def test_the_gpu_recipe_is_picked_on_cuda():
+    assert [videogpt.recipe_for(device) for device in ("cuda", "cuda:1", "cpu", "mps")] == ["gpu", "gpu", "cpu", "cpu"]
+    assert videogpt.GPU_RECIPE["batch_size"] * videogpt.GPU_RECIPE["steps"] > 10 * videogpt.CPU_RECIPE["batch_size"] * videogpt.CPU_RECIPE["steps"]
+
+
+def test_the_gpu_recipe_reports_held_out_progress_into_the_card(monkeypatch):
+    monkeypatch.setattr(videogpt, "GPU_RECIPE", {"steps": 6, "batch_size": 8, "lr": 3e-3, "clips": 48, "report_every": 3})
+    monkeypatch.setattr(videogpt, "evaluate", lambda model: {"measured": "at the end"})  # its 256 clips: see test_checkpoints
+    torch.manual_seed(0)
+    card = videogpt.train(videogpt.VideoGPT(dim=32, layers=1, heads=2), recipe="gpu")
+    assert card["recipe"]["for"] == "gpu" and card["recipe"]["steps"] == 6 and "48 MovingDigits clips" in card["recipe"]["data"]
+    reports = card["held_out_reports"]
+    assert [report["steps"] for report in reports] == [3, 6]
+    assert all(0 <= report["identity_kept"] <= 1 and report["fvd_lite"] > 0 for report in reports)
+    assert reports[1]["held_out_loss"] < reports[0]["held_out_loss"] < math.log(vqvae.CODES) + 0.5
+    assert card["metrics"] == {"measured": "at the end"}
+
+
+def test_clips_drawn_by_worker_processes_give_the_same_tokens():
+    tokenizer = vqvae.VQVAE().eval()
+    assert torch.equal(videogpt.tokenize_clips(tokenizer, 70, chunk=32), videogpt.tokenize_clips(tokenizer, 70, chunk=32, workers=2))

@@ -1,5 +1,10 @@
 import hashlib
 import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import safetensors.torch
@@ -7,6 +12,8 @@ import torch
 from torch import nn
 
 from utils import checkpoints, train, training
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _regression_batch(step):
@@ -42,6 +49,103 @@ def test_fit_stops_at_its_cpu_budget_with_the_cosine_run_along_it():
                           live_plot=False, progress=False, cpu_budget=0.5)
     assert 10 < len(losses) < 10**7, "stopped by the budget, not by the steps"
     assert optimizer.param_groups[0]["lr"] < 0.05 * 0.1, "the learning rate fell along the budget"
+
+
+def test_fit_reports_along_the_way_in_eval_mode():
+    reports = []
+    model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.1), nn.Linear(8, 1))
+    training.fit(model, _loss, _regression_batch, steps=10, live_plot=False, progress=False,
+                 report=lambda steps, m: reports.append((steps, m.training)), report_every=4)
+    assert reports == [(4, False), (8, False)]
+    with pytest.raises(ValueError, match="report_every: expected a positive number"):
+        training.fit(model, _loss, _regression_batch, steps=1, live_plot=False, report=print, report_every=0)
+
+
+def test_shard_takes_each_process_its_slice_of_every_tensor():
+    batch = {"video": torch.arange(8).view(4, 2), "labels": (torch.arange(4), "name")}
+    shards = [training.shard(batch, rank, 2) for rank in (0, 1)]
+    assert shards[1]["video"].tolist() == [[4, 5], [6, 7]] and shards[0]["labels"][0].tolist() == [0, 1]
+    assert shards[0]["labels"][1] == "name"
+    with pytest.raises(ValueError, match="a batch of 4 cannot be split evenly across 3 processes"):
+        training.shard(batch, 0, 3)
+
+
+DISTRIBUTED_SCRIPT = """
+import sys
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from utils import checkpoints, training
+from utils.runtime import join_torchrun
+
+join_torchrun("cpu")
+rank, processes = training.rank_and_size()
+torch.manual_seed(rank)  # other starting weights in each process: DistributedDataParallel hands out rank 0's
+
+
+def whole_batch(step):  # the same in every process
+    inputs = torch.randn(8, 4, generator=torch.Generator().manual_seed(step))
+    return inputs, inputs @ torch.tensor([[1.0], [-2.0], [0.5], [3.0]])
+
+
+def loss(model, batch):
+    inputs, targets = batch
+    return nn.functional.mse_loss(model(inputs), targets)
+
+
+def train(model):
+    return {"losses": training.fit(model, loss, whole_batch, steps=30, lr=0.03, live_plot=False, progress=False)}
+
+
+model = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 1))
+checkpoints.train_and_save(model, "tiny", train, Path(sys.argv[1]) / f"rank{rank}")
+
+if processes > 1:  # what cannot train under torchrun says so
+    reaching_in = lambda model, batch: loss(getattr(model, "0"), (batch[0], batch[0] @ torch.ones(4, 16)))
+    for attempt, error, words in ((lambda: training.fit(model, reaching_in, whole_batch, 1, live_plot=False), TypeError,
+                                   "reaches into the model"),
+                                  (lambda: training.fit_gan(model, None, whole_batch, 1, live_plot=False), RuntimeError,
+                                   "without torchrun")):
+        try:
+            attempt()
+        except error as raised:
+            assert words in str(raised), raised
+        else:
+            raise SystemExit(f"no {error.__name__} saying {words!r}")
+    print("refused: a loss that reaches into the model, a GAN")
+"""
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_two_processes_under_torchrun_train_what_one_trains_on_their_combined_batch(tmp_path):
+    script = tmp_path / "train_tiny.py"
+    script.write_text(DISTRIBUTED_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+           "OMP_NUM_THREADS": "1", "GLOO_SOCKET_IFNAME": "lo"}  # gloo over loopback: the test run has no other network
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                "--master_addr", "127.0.0.1", "--master_port", str(_free_port())]
+    for command, folder in (([sys.executable], "one"), (torchrun, "two")):
+        result = subprocess.run([*command, str(script), str(tmp_path / folder)], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert folder == "one" or result.stdout.count("refused: a loss that reaches into the model, a GAN") == 2
+    assert not (tmp_path / "two" / "rank1").exists(), "only rank 0 writes the checkpoint"
+    one, two = (safetensors.torch.load_file(tmp_path / folder / "rank0" / "tiny.safetensors") for folder in ("one", "two"))
+    torch.manual_seed(0)
+    start = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 1)).state_dict()
+    assert all(not torch.allclose(one[k], start[k], atol=1e-3) for k in start), "the weights trained"
+    assert all(torch.allclose(one[k], two[k], atol=1e-6) for k in one), "two processes on half batches = one on the whole"
+    cards = [json.loads((tmp_path / folder / "rank0" / "tiny.json").read_text()) for folder in ("one", "two")]
+    assert cards[1]["processes"] == 2 and "processes" not in cards[0]
+    assert sum(cards[0]["losses"][-5:]) < 0.5 * sum(cards[0]["losses"][:5]), "the loss fell"
+    assert cards[1]["losses"] == pytest.approx(cards[0]["losses"], rel=1e-5), "the losses are the whole batch's"
 
 
 def test_save_load_round_trip(tmp_path):

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 from safetensors import SafetensorError
 from safetensors.torch import load, save_file
 
@@ -163,9 +164,16 @@ def load_or_train(model, name, train, directory):
 
 
 def train_and_save(model, name, train, directory=CHECKPOINTS):
-    """Call train(model) → card (recipe, seed, metrics), add its wall time and device, save."""
+    """Call train(model) → card (recipe, seed, metrics), add its wall time and device, save.
+    Under torchrun every process trains the same weights and only the first (rank 0) saves them,
+    and the card records how many processes trained."""
     start = time.perf_counter()
     card = dict(train(model))
     card.setdefault("wall_time_s", round(time.perf_counter() - start, 1))
-    card.setdefault("device", str(next(model.parameters()).device))
+    device = next(model.parameters()).device
+    card.setdefault("device", f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else str(device))
+    if dist.is_initialized():
+        card.setdefault("processes", dist.get_world_size())
+        if dist.get_rank() != 0:
+            return card
     return save_checkpoint(model, name, card, directory)

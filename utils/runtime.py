@@ -1,10 +1,12 @@
 """Device choice, seeding, and the one-line setup report printed at the top of every notebook."""
+import os
 import platform
 import random
 import sys
 
 import numpy as np
 import torch
+import torch.distributed as dist
 
 
 def pick_device(prefer=None):
@@ -16,6 +18,18 @@ def pick_device(prefer=None):
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def join_torchrun(prefer=None):
+    """This process's device. Under torchrun (WORLD_SIZE > 1 in the environment) join its process
+    group first: NCCL and the GPU numbered LOCAL_RANK on CUDA, gloo on the CPU."""
+    device = pick_device(prefer)
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return device
 
 
 def seed_everything(seed):

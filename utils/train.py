@@ -8,6 +8,7 @@ package, so nothing below it imports it back. Each recipe is the model family's 
     python -m utils.train convlstm                  retrain the shipped ConvLSTM (writes data/checkpoints/)
     python -m utils.train convlstm --steps 20 --directory /tmp/try --device cuda
     python -m utils.train vgan --remeasure          re-measure the shipped checkpoint's card
+    torchrun --nproc_per_node 8 -m utils.train videogpt --device cuda    the same, on 8 GPUs
 
 It needs only torch, torchvision, numpy, scipy, scikit-learn, scikit-image, einops, safetensors,
 tqdm and matplotlib — what a typical GPU image holds: PyAV and IPython are imported only by the
@@ -17,12 +18,13 @@ import argparse
 import json
 
 import torch
+import torch.distributed as dist
 
 from utils.applications import detector
 from utils.checkpoints import CHECKPOINTS, load_checkpoint, train_and_save, write_card
 from utils.models import (caption_to_video, convlstm, cyclegan, evalnet, flow_matching, interpolator, latent_autoencoder, mocogan,
                           pix2pix, shape_classifier, simvp, space_time_transformer, svg, vgan, videogpt, vqvae)
-from utils.runtime import pick_device
+from utils.runtime import join_torchrun
 
 # name → (build the model, train(model, **options) → card, evaluate(model) → metrics)
 RECIPES = {
@@ -62,7 +64,10 @@ def main(argv=None):
         parser.error(f"--steps must be a positive number of optimiser steps; got {args.steps}")
     build, train, evaluate = RECIPES[args.name]
     torch.manual_seed(0)
-    model = build().to(pick_device(args.device))
+    device = join_torchrun(args.device)
+    if args.remeasure and dist.is_initialized():
+        parser.error("--remeasure measures on one device: run it without torchrun")
+    model = build().to(device)
     if args.remeasure:
         card = load_checkpoint(model, args.name, args.directory)
         card["metrics"] = evaluate(model)
@@ -70,7 +75,10 @@ def main(argv=None):
     else:
         options = {} if args.steps is None else {"steps": args.steps}
         card = train_and_save(model, args.name, lambda m: train(m, **options), args.directory)
-    print(json.dumps(card, indent=2, ensure_ascii=False))
+    if not dist.is_initialized() or dist.get_rank() == 0:
+        print(json.dumps(card, indent=2, ensure_ascii=False))
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":

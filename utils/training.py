@@ -3,12 +3,19 @@
 `fit` trains a model on one loss, `fit_gan` a generator against a discriminator. Both show a tqdm
 progress bar, redraw the loss curves in place when run in a notebook, and on CUDA run the forward
 pass in mixed precision. Saving and loading what they train is `utils.checkpoints`.
+
+Under torchrun (several processes, one per GPU, on one machine or several) `fit` trains with
+PyTorch's DistributedDataParallel: every process builds the same batch, keeps its own share of it,
+and the gradients are averaged across processes before each step, so the processes train the same
+weights one process would train on the whole batch (`python -m utils.train` joins the process group).
 """
 import math
 import time
 
 import matplotlib.pyplot as plt
 import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from utils.display import plot_curves
@@ -22,6 +29,28 @@ def to_device(batch, device):
         return {k: to_device(v, device) for k, v in batch.items()}
     if isinstance(batch, (list, tuple)):
         return type(batch)(to_device(v, device) for v in batch)
+    return batch
+
+
+def rank_and_size():
+    """(this process's rank, the number of processes): (0, 1) outside a torchrun process group."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def shard(batch, rank, size):
+    """Process `rank`'s share of a batch: the rank-th of `size` equal slices along dim 0 of each
+    tensor (inside a dict / list / tuple too)."""
+    if isinstance(batch, torch.Tensor):
+        if len(batch) % size:
+            raise ValueError(f"a batch of {len(batch)} cannot be split evenly across {size} processes; "
+                             f"expected a batch size divisible by {size}")
+        return batch.chunk(size)[rank]
+    if isinstance(batch, dict):
+        return {k: shard(v, rank, size) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(shard(v, rank, size) for v in batch)
     return batch
 
 
@@ -64,7 +93,7 @@ def _autocast_dtype(device):
 
 
 def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, device=None, live_plot=True,
-        plot_every=None, desc="training", progress=True, cpu_budget=None):
+        plot_every=None, desc="training", progress=True, cpu_budget=None, report=None, report_every=None):
     """Train `model` for `steps` optimiser steps; return the list of losses.
 
     loss_fn(model, batch) → scalar loss. batches: an iterable of batches, or a function
@@ -73,11 +102,23 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
     cpu_budget=S stops once this process has used S CPU-seconds (all its threads together), even
     before `steps`, and the cosine then runs along the budget: how models are compared at equal
     compute (benchmarks/equal_compute.py).
+    report(steps_done, model) is called every `report_every` steps, the model in eval mode: a
+    held-out measurement along the way.
     On CUDA the forward pass runs in bfloat16 (or float16 with loss scaling where bfloat16 is
     not supported).
+    Under torchrun, `batches` gives the whole batch (the same in every process) and each process
+    trains on its share; the losses are those of the whole batch. loss_fn then receives the
+    DistributedDataParallel wrapper, so it must call the model's forward, not reach into its parts.
     """
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device).train()
+    if report is not None and not (isinstance(report_every, int) and report_every > 0):
+        raise ValueError(f"report_every: expected a positive number of steps between reports; got {report_every!r}")
+    rank, processes = rank_and_size()
+    if processes > 1 and cpu_budget is not None:
+        raise ValueError("cpu_budget stops each process on its own clock, so processes would part ways; "
+                         "under torchrun give a number of steps instead")
+    trained = model if processes == 1 else DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     amp_dtype = _autocast_dtype(device)
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
@@ -85,9 +126,10 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
     base_lrs = [group["lr"] for group in optimizer.param_groups]
     start_cpu = time.process_time()
     batch_iterator = None if callable(batches) else iter(batches)
-    curves = _LiveCurves(desc, plot_every or max(steps // 10, 1), live_plot)
+    curves = _LiveCurves(desc, plot_every or max(steps // 10, 1), live_plot and rank == 0)
     losses = []
-    bar = tqdm(range(steps) if cpu_budget is None else iter(range(steps)), desc=desc, disable=not progress)  # no total under a budget
+    bar = tqdm(range(steps) if cpu_budget is None else iter(range(steps)), desc=desc,  # no total under a budget
+               disable=not progress or rank != 0)
     for step in bar:
         if cpu_budget is not None:
             spent = (time.process_time() - start_cpu) / cpu_budget
@@ -96,25 +138,45 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
             if cosine:
                 for group, base_lr in zip(optimizer.param_groups, base_lrs):
                     group["lr"] = base_lr * 0.5 * (1 + math.cos(math.pi * spent))
-        batch = to_device(batches(step) if batch_iterator is None else next(batch_iterator), device)
+        batch = batches(step) if batch_iterator is None else next(batch_iterator)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-            loss = loss_fn(model, batch)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower the learning rate ({lr})")
+            try:
+                loss = loss_fn(trained, to_device(shard(batch, rank, processes), device))
+            except AttributeError as error:
+                if processes == 1:
+                    raise
+                raise TypeError(f"under torchrun the loss receives the DistributedDataParallel wrapper, which has only "
+                                f"the model's forward: this loss reaches into the model ({error})") from error
+        whole_batch_loss = loss.detach().float()
+        if processes > 1:  # every process then sees the same loss, and stops on the same step
+            dist.all_reduce(whole_batch_loss)
+            whole_batch_loss /= processes
+        if not torch.isfinite(whole_batch_loss):
+            raise FloatingPointError(f"loss became {whole_batch_loss.item()} at step {step}; lower the learning rate ({lr})")
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
         if schedule is not None:
             schedule.step()
-        losses.append(loss.item())
+        losses.append(whole_batch_loss.item())
         bar.set_postfix(loss=f"{losses[-1]:.4g}")
         curves.update(step, {"loss": losses}, last=step + 1 == steps)
+        if report is not None and (step + 1) % report_every == 0:
+            model.eval()
+            report(step + 1, model)
+            model.train()
     if len(losses) < steps:  # stopped by the budget: show the curve to its end
         curves.update(len(losses) - 1, {"loss": losses}, last=True)
     curves.close()
     model.eval()
     return losses
+
+
+def training_compute(parameters, tokens_seen):
+    """Training FLOPs by the usual rule (Kaplan et al. 2020): ≈ 6 × parameters × tokens seen
+    (2 for the forward pass, 4 for the backward)."""
+    return 6 * parameters * tokens_seen
 
 
 def final_losses(history, last=50):
@@ -128,6 +190,9 @@ def fit_gan(gan, train_step, batches, steps, lr=2e-4, lr_discriminator=None, bet
     discriminator's learning rate is `lr` unless given), by calling
     train_step(gan, optimizer_g, optimizer_d, batches(step)) → {"discriminator": loss, ...}
     `steps` times. Returns the history of each loss. On CUDA the steps run in bfloat16 autocast."""
+    if rank_and_size()[1] > 1:
+        raise RuntimeError("fit_gan trains in one process (its generator and discriminator are not wrapped in "
+                           "DistributedDataParallel): run this recipe without torchrun")
     device = torch.device(device) if device is not None else next(gan.parameters()).device
     gan.to(device).train()
     optimizer_g = torch.optim.Adam(gan.generator.parameters(), lr=lr, betas=betas)

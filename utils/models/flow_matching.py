@@ -49,7 +49,7 @@ from utils.models import vqvae
 from utils.models.evalnet import analyse, benchmark, image_to_video_metrics, load_evaluator, measure
 from utils.models.latent_autoencoder import load_autoencoder
 from utils.models.space_time_transformer import CLASSES, SpaceTimeTransformer
-from utils.training import fit
+from utils.training import fit, training_compute
 from utils.video import check_count, check_frames, describe
 
 DROP = 0.5            # in training, each condition is dropped with this probability
@@ -251,10 +251,9 @@ def validation_loss(model, batch, seed=0):
 
 
 def training_flops(model, steps, batch_size):
-    """Training compute by the usual rule (Kaplan et al. 2020): ≈ 6 × parameters × tokens seen
-    (2 for the forward pass, 4 for the backward)."""
+    """Training FLOPs of `steps` steps of `batch_size` clips (`training_compute`)."""
     tokens = model.frames * (model.size // model.patch) ** 2
-    return 6 * sum(p.numel() for p in model.parameters()) * tokens * batch_size * steps
+    return training_compute(sum(p.numel() for p in model.parameters()), tokens * batch_size * steps)
 
 
 def scaling_curves(widths, train_set, held_out_set, steps, batch_size=16, points=4, depth=2, lr=2e-3, seed=0):
