@@ -101,6 +101,13 @@ def test_a_card_page_shows_its_recipe_metrics_and_notes():
     assert "| fvd_lite | 3.142 |" in page and "| steps | 100 |" in page and "| seed | 0 |" in page and "- trained twice" in page
 
 
+def test_a_card_lists_runs_or_reports_as_a_table_of_their_own():
+    card = {"name": "videogpt", "seed": 0, "scale_runs": [{"dim": 128, "identity_kept": 0.54}, {"dim": 192, "fvd_lite": 4.63}]}
+    page = book.card_page(card)
+    assert "## scale_runs\n\n| dim | identity_kept | fvd_lite |\n| --- | --- | --- |\n| 128 | 0.54 |  |\n| 192 |  | 4.63 |" in page
+    assert "| seed | 0 |" in page and "| scale_runs |" not in page
+
+
 def test_headings_are_anchored_as_jupyterlab_does():
     assert book.heading_slug("frame rate") == "frame-rate" and book.heading_slug("GAN") == "GAN"
 

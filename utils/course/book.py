@@ -242,6 +242,12 @@ def card_page(card):
             lines += [f"| {name} | {_table_cell(value)} |" for name, value in card[key].items()] + [""]
     rest = {k: v for k, v in card.items() if k not in {"name", "model", "parameters", "wall_time_s", "device", "torch",
                                                         "created", "sha256", "recipe", "metrics", "notes"}}
+    tables = {k: v for k, v in rest.items() if isinstance(v, list) and v and all(isinstance(row, dict) for row in v)}
+    for name, rows in tables.items():  # a list of runs or reports: one row each
+        columns = list(dict.fromkeys(column for row in rows for column in row))
+        lines += [f"## {name}", "", "| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+        lines += ["| " + " | ".join(_table_cell(row.get(column, "")) for column in columns) + " |" for row in rows] + [""]
+    rest = {k: v for k, v in rest.items() if k not in tables}
     if rest:
         lines += ["## More", "", "| field | value |", "| --- | --- |"] + [f"| {k} | {_table_cell(v)} |" for k, v in rest.items()] + [""]
     if card.get("notes"):
