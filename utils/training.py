@@ -42,6 +42,8 @@ def rank_and_size():
 def shard(batch, rank, size):
     """Process `rank`'s share of a batch: the rank-th of `size` equal slices along dim 0 of each
     tensor (inside a dict / list / tuple too)."""
+    if size == 1:
+        return batch
     if isinstance(batch, torch.Tensor):
         if len(batch) % size:
             raise ValueError(f"a batch of {len(batch)} cannot be split evenly across {size} processes; "
