@@ -147,6 +147,12 @@ def sample(model, prefix, temperature=1.0, top_k=None, generator=None):
 
 
 @torch.no_grad()
+def clip_tokens(tokenizer, video):
+    """video (B, T, 1, 64, 64) on the tokenizer's device → its tokens (B, t·h·w) in raster order."""
+    return rearrange(tokenizer.tokenize(video), "b t h w -> b (t h w)")
+
+
+@torch.no_grad()
 def generate(model, tokenizer, first_frames, temperature=1.0, top_k=16, generator=None):
     """first_frames (B, 1, 64, 64) → clips (B, 16, 1, 64, 64) on the CPU: tokenise the still,
     continue its tokens, decode. (The tokenizer's clips have 17 frames; the course's have 16.)"""
@@ -154,7 +160,7 @@ def generate(model, tokenizer, first_frames, temperature=1.0, top_k=16, generato
     device = next(model.parameters()).device
     tokenizer.to(device).eval()
     first = first_frames.to(device)[:, None]                                        # (B, 1, 1, 64, 64)
-    prefix = rearrange(tokenizer.tokenize(first), "b t h w -> b (t h w)")          # (B, 64)
+    prefix = clip_tokens(tokenizer, first)                                          # (B, 64)
     tokens = sample(model, prefix, temperature, top_k, generator)
     grid = rearrange(tokens, "b (t h w) -> b t h w", t=LATENT_FRAMES, h=LATENT_SIZE)
     return tokenizer.detokenize(grid)[:, :vqvae.FRAMES - 1].float().cpu()
@@ -185,7 +191,7 @@ def tokenize_clips(tokenizer, n, seed=0, chunk=64, workers=0):
     """n training clips → tokens (n, 320). workers: processes drawing the clips (0: this one)."""
     clips = MovingDigits(num_frames=vqvae.FRAMES, num_digits=1, split="train", length=n, seed=seed)
     device = tokenizer.codebook.device
-    return torch.cat([rearrange(tokenizer.tokenize(batch["video"].to(device)), "b t h w -> b (t h w)").cpu()
+    return torch.cat([clip_tokens(tokenizer, batch["video"].to(device)).cpu()
                       for batch in torch.utils.data.DataLoader(clips, batch_size=chunk, num_workers=workers)])
 
 
@@ -196,9 +202,8 @@ def held_out_report(model, clips=64):
     tokenizer = load_tokenizer()
     device = next(model.parameters()).device
     held_out = benchmark(clips, num_frames=vqvae.FRAMES)["video"].to(tokenizer.codebook.device)
-    tokens = rearrange(tokenizer.tokenize(held_out), "b t h w -> b (t h w)").to(device)
-    generator = torch.Generator().manual_seed(0)
-    metrics = image_to_video_metrics(lambda first: generate(model, tokenizer, first, generator=generator), clips)
+    tokens = clip_tokens(tokenizer, held_out).to(device)
+    metrics = sampled_metrics(model, clips)
     return {"held_out_loss": round(next_token_loss(model, {"tokens": tokens}).item(), 4),
             "identity_kept": metrics["identity_kept"], "fvd_lite": metrics["fvd_lite"]}
 
@@ -246,12 +251,16 @@ def train(model, steps=None, recipe=None, seed=0):
     return {**card, "metrics": evaluate(model)}
 
 
+def sampled_metrics(model, clips):
+    """Image-to-video from `clips` held-out first frames (top-k 16, temperature 1, sampling seed 0),
+    measured by the evaluation network (`evalnet.image_to_video_metrics`)."""
+    tokenizer, generator = load_tokenizer(), torch.Generator().manual_seed(0)
+    return image_to_video_metrics(lambda first: generate(model, tokenizer, first, generator=generator), clips)
+
+
 def evaluate(model, clips=256):
-    """Image-to-video on held-out first frames (top-k 16, temperature 1), by the evaluation
-    network, with a static repeated first frame's FVD-lite for comparison."""
-    tokenizer = load_tokenizer()
-    generator = torch.Generator().manual_seed(0)
-    metrics = image_to_video_metrics(lambda first: generate(model, tokenizer, first, generator=generator), clips)
+    """`sampled_metrics` on 256 clips, with a static repeated first frame's FVD-lite for comparison."""
+    metrics = sampled_metrics(model, clips)
     held_out = benchmark(clips)
     static = held_out["video"][:, :1].expand_as(held_out["video"])
     return {**metrics, "fvd_lite_static_frame": measure(static, held_out)["fvd_lite"]}
