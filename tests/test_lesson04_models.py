@@ -229,15 +229,18 @@ def test_videogpt_samples_continue_the_prefix():
 
 def test_the_gpu_recipe_is_picked_on_cuda():
     assert [videogpt.recipe_for(device) for device in ("cuda", "cuda:1", "cpu", "mps")] == ["gpu", "gpu", "cpu", "cpu"]
-    assert videogpt.GPU_RECIPE["batch_size"] * videogpt.GPU_RECIPE["steps"] > 10 * videogpt.CPU_RECIPE["batch_size"] * videogpt.CPU_RECIPE["steps"]
+    assert videogpt.GPU_RECIPE["batch_size"] > videogpt.CPU_RECIPE["batch_size"] and videogpt.GPU_RECIPE["clips"] > videogpt.CPU_RECIPE["clips"]
+    assert videogpt.GPU_RECIPE["wall_budget_s"] <= 420, "ends, evaluated and saved, within a ten-minute GPU call"
 
 
 def test_the_gpu_recipe_reports_held_out_progress_into_the_card(monkeypatch):
-    monkeypatch.setattr(videogpt, "GPU_RECIPE", {"steps": 6, "batch_size": 8, "lr": 3e-3, "clips": 48, "report_every": 3})
+    monkeypatch.setattr(videogpt, "GPU_RECIPE", {"steps": 6, "wall_budget_s": 600, "batch_size": 8, "lr": 3e-3, "clips": 48,
+                                                 "report_every": 3})
     monkeypatch.setattr(videogpt, "evaluate", lambda model: {"measured": "at the end"})  # its 256 clips: see test_checkpoints
     torch.manual_seed(0)
     card = videogpt.train(videogpt.VideoGPT(dim=32, layers=1, heads=2), recipe="gpu")
     assert card["recipe"]["for"] == "gpu" and card["recipe"]["steps"] == 6 and "48 MovingDigits clips" in card["recipe"]["data"]
+    assert card["recipe"]["wall_budget_s"] == 600 and card["recipe"]["steps_at_most"] == 6
     reports = card["held_out_reports"]
     assert [report["steps"] for report in reports] == [3, 6]
     assert all(0 <= report["identity_kept"] <= 1 and report["fvd_lite"] > 0 for report in reports)

@@ -101,6 +101,18 @@ def test_sampling_is_reproducible_and_records_the_path():
     assert flow_matching.sample_latents(model, n=3, steps=2).shape == (3, 5, 8, 8, 8)
 
 
+def test_guidance_zero_samples_the_unconditional_model_as_the_formula_does():
+    torch.manual_seed(0)
+    model = _randomised(space_time_transformer.SpaceTimeTransformer(dim=32, depth=1))
+    first, labels = torch.randn(2, 8, 8, 8), torch.tensor([3, 7])
+    sample = lambda first, labels, guidance, **options: flow_matching.sample_latents(
+        model, first, labels, n=2, steps=3, guidance=guidance, generator=torch.Generator().manual_seed(2), **options)
+    by_the_formula = sample(first, labels, 0.0, guide=lambda v_u, v_c, w: v_u + w * (v_c - v_u))
+    assert torch.allclose(sample(first, labels, 0.0), by_the_formula, atol=1e-6)
+    assert torch.allclose(sample(None, None, 1.0), by_the_formula, atol=1e-6), "w = 0 is the unconditional model"
+    assert not torch.allclose(sample(first, labels, 1.0), by_the_formula, atol=1e-3)
+
+
 @pytest.mark.parametrize("labels", [torch.tensor([10]), torch.tensor([[1]]), torch.tensor([1.0])])
 def test_label_to_video_rejects_bad_labels(labels):
     with pytest.raises(ValueError, match="digit classes"):

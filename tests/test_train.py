@@ -42,13 +42,19 @@ def test_fit_accepts_an_iterable_and_stops_on_nan():
         training.fit(model, lambda m, b: m(b[0]).sum() * float("nan"), _regression_batch, steps=2, live_plot=False)
 
 
-def test_fit_stops_at_its_cpu_budget_with_the_cosine_run_along_it():
+@pytest.mark.parametrize("budget", ["cpu_budget", "wall_budget"])
+def test_fit_stops_at_its_budget_with_the_cosine_run_along_it(budget):
     model = nn.Linear(4, 1)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
     losses = training.fit(model, _loss, _regression_batch, steps=10**7, optimizer=optimizer, cosine=True,
-                          live_plot=False, progress=False, cpu_budget=0.5)
+                          live_plot=False, progress=False, **{budget: 0.5})
     assert 10 < len(losses) < 10**7, "stopped by the budget, not by the steps"
     assert optimizer.param_groups[0]["lr"] < 0.05 * 0.1, "the learning rate fell along the budget"
+
+
+def test_fit_takes_one_budget_only():
+    with pytest.raises(ValueError, match="expected one budget"):
+        training.fit(nn.Linear(4, 1), _loss, _regression_batch, steps=1, live_plot=False, cpu_budget=1, wall_budget=1)
 
 
 def test_fit_reports_along_the_way_in_eval_mode():
@@ -115,6 +121,9 @@ if processes > 1:  # what cannot train under torchrun says so
         else:
             raise SystemExit(f"no {error.__name__} saying {words!r}")
     print("refused: a loss that reaches into the model, a GAN")
+    # each process reads its own clock, yet all stop on the same step (else the next all-reduce would hang)
+    budgeted = training.fit(model, loss, whole_batch, 10**6, live_plot=False, progress=False, wall_budget=1.0 + rank)
+    print(f"rank {rank} stopped by the budget after {len(budgeted)} steps")
 """
 
 
@@ -136,6 +145,8 @@ def test_two_processes_under_torchrun_train_what_one_trains_on_their_combined_ba
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr[-3000:]
         assert folder == "one" or result.stdout.count("refused: a loss that reaches into the model, a GAN") == 2
+    budgeted = [line.split()[-2] for line in result.stdout.splitlines() if "stopped by the budget" in line]
+    assert len(budgeted) == 2 and budgeted[0] == budgeted[1], f"each process stopped after its own number of steps: {budgeted}"
     assert not (tmp_path / "two" / "rank1").exists(), "only rank 0 writes the checkpoint"
     one, two = (safetensors.torch.load_file(tmp_path / folder / "rank0" / "tiny.safetensors") for folder in ("one", "two"))
     torch.manual_seed(0)

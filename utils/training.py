@@ -95,7 +95,8 @@ def _autocast_dtype(device):
 
 
 def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, device=None, live_plot=True,
-        plot_every=None, desc="training", progress=True, cpu_budget=None, report=None, report_every=None):
+        plot_every=None, desc="training", progress=True, cpu_budget=None, wall_budget=None, report=None,
+        report_every=None):
     """Train `model` for `steps` optimiser steps; return the list of losses.
 
     loss_fn(model, batch) → scalar loss. batches: an iterable of batches, or a function
@@ -103,7 +104,8 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
     along a half cosine. progress=False hides the progress bar, for a loop that shows its own.
     cpu_budget=S stops once this process has used S CPU-seconds (all its threads together), even
     before `steps`, and the cosine then runs along the budget: how models are compared at equal
-    compute (benchmarks/equal_compute.py).
+    compute (benchmarks/equal_compute.py). wall_budget=S does the same with S seconds of the
+    clock on the wall, reports included: a GPU run that must end within a time limit.
     report(steps_done, model) is called every `report_every` steps, the model in eval mode: a
     held-out measurement along the way.
     On CUDA the forward pass runs in bfloat16 (or float16 with loss scaling where bfloat16 is
@@ -111,30 +113,31 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
     Under torchrun, `batches` gives the whole batch (the same in every process) and each process
     trains on its share; the losses are those of the whole batch. loss_fn then receives the
     DistributedDataParallel wrapper, so it must call the model's forward, not reach into its parts.
+    A budget ends for every process when the first has spent it.
     """
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device).train()
     if report is not None and not (isinstance(report_every, int) and report_every > 0):
         raise ValueError(f"report_every: expected a positive number of steps between reports; got {report_every!r}")
+    if cpu_budget is not None and wall_budget is not None:
+        raise ValueError(f"expected one budget, cpu_budget or wall_budget; got both ({cpu_budget}, {wall_budget})")
+    budget, clock = (cpu_budget, time.process_time) if wall_budget is None else (wall_budget, time.perf_counter)
     rank, processes = rank_and_size()
-    if processes > 1 and cpu_budget is not None:
-        raise ValueError("cpu_budget stops each process on its own clock, so processes would part ways; "
-                         "under torchrun give a number of steps instead")
     trained = model if processes == 1 else DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     amp_dtype = _autocast_dtype(device)
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if cosine and cpu_budget is None else None
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if cosine and budget is None else None
     base_lrs = [group["lr"] for group in optimizer.param_groups]
-    start_cpu = time.process_time()
+    start = clock()
     batch_iterator = None if callable(batches) else iter(batches)
     curves = _LiveCurves(desc, plot_every or max(steps // 10, 1), live_plot and rank == 0)
     losses = []
-    bar = tqdm(range(steps) if cpu_budget is None else iter(range(steps)), desc=desc,  # no total under a budget
+    bar = tqdm(range(steps) if budget is None else iter(range(steps)), desc=desc,  # no total under a budget
                disable=not progress or rank != 0)
     for step in bar:
-        if cpu_budget is not None:
-            spent = (time.process_time() - start_cpu) / cpu_budget
+        if budget is not None:
+            spent = _share_spent((clock() - start) / budget, processes, device)
             if spent >= 1:
                 break
             if cosine:
@@ -173,6 +176,16 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
     curves.close()
     model.eval()
     return losses
+
+
+def _share_spent(share, processes, device):
+    """The share of the budget spent. Under torchrun each process reads its own clock, and every
+    process takes the largest share, so that all of them stop on the same step."""
+    if processes == 1:
+        return share
+    share = torch.tensor([share], dtype=torch.float64, device=device)
+    dist.all_reduce(share, op=dist.ReduceOp.MAX)
+    return share.item()
 
 
 def training_compute(parameters, tokens_seen):

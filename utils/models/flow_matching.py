@@ -112,9 +112,10 @@ def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, g
     """Integrate dx/dt = v from noise (t = 0) to data (t = 1) with `steps` Euler steps.
     first_latent (B, D, 8, 8) normalised, or None; labels (B,) or None; n: the batch size when
     neither is given. guidance w: classifier-free guidance against the fully unconditional
-    model (w = 1: none, and half the cost). trajectory=True also returns every x_t. `step` and
-    `guide` are the two formulas of the loop (lesson 07's exercises can stand in for them);
-    `noise` (B, 5, D, 8, 8), if given, is the starting point instead of a fresh draw."""
+    model (w = 1: none, and half the cost; w = 0: the unconditional model alone, half the cost
+    too). trajectory=True also returns every x_t. `step` and `guide` are the two formulas of the
+    loop (lesson 07's exercises can stand in for them); `noise` (B, 5, D, 8, 8), if given, is the
+    starting point instead of a fresh draw."""
     check_count(steps, "steps", meaning="the number of Euler steps")
     if not (isinstance(guidance, (int, float)) and math.isfinite(guidance)):
         raise ValueError(f"guidance: expected a finite number (1 = none); got {guidance!r}")
@@ -131,9 +132,12 @@ def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, g
     model.eval()
     for i in range(steps):
         t = times[i].expand(B)
-        v = model(x, t, first_latent, labels)
-        if guidance != 1.0:
-            v = guide(model(x, t, None, no_label), v, guidance)
+        if guidance == 0:   # v(∅) + 0 · (v(c) − v(∅)) is v(∅): the conditional pass would be wasted
+            v = model(x, t, None, no_label)
+        else:
+            v = model(x, t, first_latent, labels)
+            if guidance != 1.0:
+                v = guide(model(x, t, None, no_label), v, guidance)
         x = step(x, v, times[i], times[i + 1])
         path.append(x)
     return (x, path) if trajectory else x
