@@ -1,6 +1,7 @@
 """Lesson 04's models (Pix2Pix, CycleGAN, MoCoGAN, the VAE predictor, VQ-VAE, VideoGPT) and their
 shared blocks: shapes, clear errors, and the properties the lesson relies on."""
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -246,6 +247,13 @@ def test_the_gpu_recipe_reports_held_out_progress_into_the_card(monkeypatch):
     assert all(0 <= report["identity_kept"] <= 1 and report["fvd_lite"] > 0 for report in reports)
     assert reports[1]["held_out_loss"] < reports[0]["held_out_loss"] < math.log(vqvae.CODES) + 0.5
     assert card["metrics"] == {"measured": "at the end"}
+
+
+@pytest.mark.parametrize("free_mb, workers", [(30, 0), (64, 1), (2000, 8)])
+def test_clip_workers_fit_what_dev_shm_holds(monkeypatch, free_mb, workers):
+    monkeypatch.setattr(videogpt.shutil, "disk_usage", lambda path: SimpleNamespace(free=free_mb * 2**20))
+    monkeypatch.setattr(videogpt.os, "cpu_count", lambda: 16)
+    assert videogpt.clip_workers() == workers
 
 
 def test_clips_drawn_by_worker_processes_give_the_same_tokens():

@@ -26,6 +26,7 @@ tokenizer, a k-means++ codebook — is in the model card's notes, each with its 
 import functools
 import math
 import os
+import shutil
 
 import torch
 import torch.nn as nn
@@ -188,6 +189,19 @@ GPU_RECIPE = {"steps": 20_000, "wall_budget_s": 360, "batch_size": 256, "lr": 1e
               "report_every": 1000}
 
 
+def clip_workers(chunk=64, most=8):
+    """How many processes may draw training clips for `tokenize_clips`. Each hands its chunks over
+    through /dev/shm, up to two at a time, while this process tokenises a third; a container may
+    keep /dev/shm small (Docker's default is 64 MB), and where it cannot hold that, the clips are
+    drawn in this process (0)."""
+    try:
+        room = shutil.disk_usage("/dev/shm").free
+    except OSError:                                   # no /dev/shm: not Linux
+        return 0
+    chunk_bytes = chunk * vqvae.FRAMES * 64 * 64 * 4  # float32 clips of 64 × 64
+    return int(min(most, os.cpu_count() or 1, room // (3 * chunk_bytes)))
+
+
 @torch.no_grad()
 def tokenize_clips(tokenizer, n, seed=0, chunk=64, workers=0):
     """n training clips → tokens (n, 320). workers: processes drawing the clips (0: this one)."""
@@ -231,7 +245,7 @@ def train(model, steps=None, recipe=None, seed=0):
     steps, batch_size, clips = settings["steps"], settings["batch_size"], settings["clips"]
     torch.manual_seed(seed)
     tokenizer = load_tokenizer().to(device)
-    tokens = tokenize_clips(tokenizer, clips, seed, workers=0 if recipe == "cpu" else min(8, os.cpu_count() or 1))
+    tokens = tokenize_clips(tokenizer, clips, seed, workers=0 if recipe == "cpu" else clip_workers())
     order = torch.randperm(steps * batch_size) % clips
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings["lr"], betas=(0.9, 0.95), weight_decay=0.1)
     reports = []
