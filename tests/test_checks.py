@@ -46,7 +46,7 @@ REFERENCES = [
     (lesson10.check_arxiv_year, references.arxiv_year),
     (lesson10.check_resolve, references.resolve),
     (lesson10.check_can_mean, references.can_mean),
-    (lesson11.check_sha256_matches, lambda path, expected: path.is_file() and checkpoints.sha256_file(path) == expected),
+    (lesson11.check_sha256_matches, checkpoints.sha256_matches),
     (lesson11.check_mark_number, quiz.is_close),
     (lesson11.check_constant_motion, flow.constant_motion),
     (lesson07.check_flow_matching_pair, flow_matching.flow_matching_pair),
@@ -172,6 +172,16 @@ def test_vector_quantize_checks_where_the_loss_gradients_go(mistake):
         lesson04.check_vector_quantize(student)
 
 
+def test_vector_quantize_says_the_loss_terms_are_means():
+    def summed(z_e, codebook):   # ‖·‖² read as a sum of squares
+        tokens = torch.cdist(z_e, codebook).argmin(dim=1)
+        e = codebook[tokens]
+        loss = ((e - z_e.detach()) ** 2).sum() + 0.25 * ((z_e - e.detach()) ** 2).sum()
+        return z_e + (e - z_e).detach(), tokens, loss
+    with pytest.raises(ExerciseFailed, match=r"(?s)loss: .*hint: each term is a mean .*F\.mse_loss"):
+        lesson04.check_vector_quantize(summed)
+
+
 def test_cycle_loss_tells_the_order_of_the_two_generators():
     swapped = lambda a, b, g, f: (g(f(a)) - a).abs().mean() + (f(g(b)) - b).abs().mean()
     with pytest.raises(ExerciseFailed, match="case 3 of 3 failed"):
@@ -293,11 +303,12 @@ LESSON06_MISTAKES = [
 
 
 def test_later_cells_use_the_students_function_only_once_it_passed(capsys):
-    mine = lambda x: x
-    assert checker.yours_if_it_passed(mine, video.from_numpy, True) is mine
-    assert capsys.readouterr().out.startswith("✓ the cells below use your from_numpy")
-    assert checker.yours_if_it_passed(mine, video.from_numpy, False) is video.from_numpy
-    assert "use the reference utils.video.from_numpy" in capsys.readouterr().out
+    def to_tensor(x):
+        return x
+    assert checker.yours_if_it_passed(to_tensor, video.from_numpy, True) is to_tensor
+    assert capsys.readouterr().out.startswith("✓ the cells below use your to_tensor")   # the name the student wrote
+    assert checker.yours_if_it_passed(to_tensor, video.from_numpy, False) is video.from_numpy
+    assert "use the reference utils.video.from_numpy until your to_tensor passes" in capsys.readouterr().out
 
 
 def test_the_sampler_runs_on_the_students_step_and_guidance():

@@ -56,6 +56,16 @@ def test_every_name_an_entry_maps_to_exists(entry):
     assert not missing, f"{entry['key']}: no such object in utils: {missing}"
 
 
+def test_the_code_table_shows_each_objects_own_docstring_and_where_it_is():
+    rows = references.code_table(ENTRIES)
+    undocumented = [row["code"] for row in rows if row["kind"] in ("module", "class", "function") and not row["what it says"]]
+    assert not undocumented, f"no docstring of their own (lesson 10's table would show a blank): {undocumented}"
+    assert not [row for row in rows if row["what it says"].startswith("Base class for all neural network modules")]
+    modules = [row["defined at"] for row in rows if row["kind"] == "module"]
+    assert modules and all(where.endswith(".py") for where in modules), modules   # a file, not file:0
+    assert all(row["defined at"].rsplit(":", 1)[1].isdigit() for row in rows if row["kind"] in ("class", "function"))
+
+
 def test_the_citation_search_reads_the_forms_the_course_writes():
     text = ("(Otsu 1979), Shi et al. 2015, Denton & Fergus 2018; Huang, Zhang, Heng, Shi & Zhou, ECCV 2022 (DiT, Peebles & Xie 2023); "
             "Mathieu, Couprie & LeCun 2016; MoCoGAN 2018")

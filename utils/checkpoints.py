@@ -39,6 +39,11 @@ def sha256_file(path):
     return digest.hexdigest()
 
 
+def sha256_matches(path, expected):
+    """Whether the file at `path` exists and its sha256 is `expected` (64 hex digits)."""
+    return Path(path).is_file() and sha256_file(path) == expected
+
+
 def _paths(name, directory):
     if not re.fullmatch(r"[a-z0-9_\-]+", name):
         raise ValueError(f"checkpoint names use a-z, 0-9, '_' and '-'; got {name!r}")

@@ -40,7 +40,7 @@ def _cost(name):
     """Parameters, megabytes on disk and training minutes of a generator and its first stage."""
     cards = [read_card(name)] + ([read_card(FIRST_STAGE[name])] if name in FIRST_STAGE else [])
     return {"parameters": sum(card["parameters"] for card in cards),
-            "file MB": round(sum(card["file_bytes"] for card in cards) / 2**20, 2),
+            "file MB": round(sum(card["file_bytes"] for card in cards) / 1e6, 2),
             "training min": round(sum(card["wall_time_s"] for card in cards) / 60, 1)}
 
 

@@ -123,11 +123,12 @@ def not_attempted(title):
 def yours_if_it_passed(student_fn, reference, passed):
     """What the cells after an exercise use: the student's function once its checker has passed
     (`passed` is what the checker returned), else the reference from utils — said in one line."""
-    name = getattr(reference, "__name__", "function")
+    yours = getattr(student_fn, "__name__", "function")
     if passed is True:
-        print(f"{PASSED} the cells below use your {name}")
+        print(f"{PASSED} the cells below use your {yours}")
         return student_fn
-    print(f"{NOT_YET} the cells below use the reference {reference.__module__}.{name} until your {name} passes its checker")
+    print(f"{NOT_YET} the cells below use the reference {reference.__module__}.{reference.__qualname__} "
+          f"until your {yours} passes its checker")
     return reference
 
 

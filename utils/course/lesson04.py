@@ -11,6 +11,8 @@ from utils.models.vqvae import vector_quantize
 QUANTIZE_PARTS = ("z_q", "tokens", "loss", "gradient of Σ w·z_q at z_e", "gradient of the loss at z_e",
                   "gradient of the loss at the codebook")
 QUANTIZE_HINTS = {
+    "loss": "each term is a mean over all N·D numbers (F.mse_loss), not a sum: "
+            "mse(e, sg[z_e]) + β · mse(z_e, sg[e]), with β = 0.25",
     "gradient of Σ w·z_q at z_e": "z_q must pass the gradient straight through to z_e: z_q = z_e + (e − z_e).detach()",
     "gradient of the loss at z_e": "only the commitment term β · ‖z_e − sg[e]‖² may reach z_e, with β = 0.25: "
                                    "detach the codebook side there (e.detach())",

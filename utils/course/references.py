@@ -179,10 +179,13 @@ def code_table(entries):
             kind = "module" if inspect.ismodule(found) else "class" if inspect.isclass(found) else \
                 "function" if callable(found) else "constant" if found is not None else "missing"
             try:
-                where = f"{Path(inspect.getsourcefile(found)).relative_to(ROOT)}:{inspect.getsourcelines(found)[1]}"
+                where = str(Path(inspect.getsourcefile(found)).relative_to(ROOT))
+                where += "" if kind == "module" else f":{inspect.getsourcelines(found)[1]}"
             except (TypeError, OSError, ValueError):   # built-in, or defined outside the course
                 where = ""
-            doc = (inspect.getdoc(found) or "").split("\n")[0] if kind in ("module", "class", "function") else ""
+            # its own docstring only: inspect.getdoc would show a class's base's (nn.Module's) instead
+            own = vars(found).get("__doc__") if kind == "class" else getattr(found, "__doc__", None)
+            doc = inspect.cleandoc(own).split("\n")[0] if kind in ("module", "class", "function") and own else ""
             rows.append({"entry": entry["key"], "cited as": cite(entry), "code": name, "kind": kind, "defined at": where,
                          "what it says": doc})
     return rows

@@ -57,6 +57,9 @@ def gaussian_kl(mu_q, log_variance_q, mu_p, log_variance_p):
 
 
 class StochasticPredictor(nn.Module):
+    """A VAE over futures: z from a learned prior p(z | first frame) picks one future of the still.
+    Training encodes the whole clip with the posterior q(z | clip); the VGAN-style Generator draws it."""
+
     def __init__(self, width=16, latent=LATENT):
         super().__init__()
         w = width

@@ -81,6 +81,9 @@ def _time_channel(x):
 
 
 class Generator(nn.Module):
+    """Two streams: a still and a code z → a clip m ⊙ warp(still, flow) + (1 − m) ⊙ background.
+    The flow and the mask come from 3D transposed convolutions, the background from 2D ones."""
+
     def __init__(self, width=16, noise=NOISE):
         super().__init__()
         w, self.noise = width, noise
@@ -134,6 +137,8 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
+    """A clip beside its first frame → a logit: 3D convolutions judge the motion, not only the frames."""
+
     def __init__(self, width=16):
         super().__init__()
         w, sn = width, nn.utils.parametrizations.spectral_norm  # spectral norm keeps D smooth: steadier training

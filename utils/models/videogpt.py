@@ -51,6 +51,8 @@ def causal_mask(n):
 
 
 class SelfAttention(nn.Module):
+    """Multi-head causal self-attention, with a key–value cache for sampling one token at a time."""
+
     def __init__(self, dim, heads):
         super().__init__()
         self.heads = heads
