@@ -69,6 +69,23 @@ def _returns_none(*args):
     return None
 
 
+def _hits_a_library_gap(*args):   # as F.pad(mode="replicate") does on a 2-D tensor: not the stub
+    raise NotImplementedError("Only 3D, 4D, 5D padding with non-constant padding are supported for now")
+
+
+def _exits(*args):
+    raise SystemExit("stop here")
+
+
+class _Unprintable(Exception):
+    def __str__(self):
+        return f"bad clip of {len(self.frame)} frames"   # a typo in the student's own exception
+
+
+def _raises_an_unprintable_error(*args):
+    raise _Unprintable()
+
+
 def _off_by_a_bit(reference):
     def wrong(*args):
         result = reference(*args)
@@ -93,6 +110,9 @@ def test_an_exercise_not_attempted_yet_is_noted_without_raising(checker, referen
 @pytest.mark.parametrize("checker, reference", REFERENCES, ids=lambda f: f.__name__)
 @pytest.mark.parametrize("student, words", [
     (_crashes, "your function raised"),
+    (_hits_a_library_gap, "(?s)case 1 of .*your function raised NotImplementedError: Only 3D"),
+    (_exits, "your function raised SystemExit: stop here"),
+    (_raises_an_unprintable_error, "raised _Unprintable: \\(its message could not be printed: AttributeError"),
     (_returns_none, "expected"),
     ("not a function", "expected a function"),
 ])
@@ -172,6 +192,72 @@ def test_vector_quantize_checks_where_the_loss_gradients_go(mistake):
         lesson04.check_vector_quantize(student)
 
 
+def test_the_stub_on_a_later_case_is_a_failure_not_an_exercise_left_undone():
+    calls = []
+    def half_done(prediction, target):
+        calls.append(1)
+        if len(calls) > 1:
+            raise NotImplementedError()
+        return metrics.psnr(prediction, target)
+    with pytest.raises(ExerciseFailed, match="(?s)case 2 of .*NotImplementedError"):
+        lesson02.check_psnr(half_done)
+
+
+def test_a_number_written_as_text_is_not_a_number():
+    with pytest.raises(ExerciseFailed, match="expected a number, got a str"):
+        lesson02.check_psnr(lambda prediction, target: f"{metrics.psnr(prediction, target):.2f}")
+
+
+def test_a_numpy_bool_is_a_bool(capsys):
+    assert lesson11.check_sha256_matches(lambda path, expected: np.bool_(checkpoints.sha256_matches(path, expected)))
+    assert lesson10.check_can_mean(lambda entry, surname, year: np.bool_(references.can_mean(entry, surname, year)))
+
+
+def test_checkers_catch_answers_right_only_where_the_old_cases_looked():
+    def cuts_over_a_multiple_of_the_median(clip, sensitivity):   # no median absolute deviation
+        differences = video.frame_differences(clip)
+        return ((differences > sensitivity * differences.median()).nonzero().flatten() + 1).tolist()
+    with pytest.raises(ExerciseFailed, match="case 6 of 6"):
+        lesson01.check_detect_cuts(cuts_over_a_multiple_of_the_median)
+    with pytest.raises(ExerciseFailed, match="as ints"):
+        lesson01.check_detect_cuts(lambda clip, sensitivity: [float(i) for i in video.detect_cuts(clip, sensitivity)])
+
+    def margin_on_one_side(frame_size, text_size, margin=0.08):
+        (height, width), (text_height, text_width) = frame_size, text_size
+        if text_width > width * (1 - margin):
+            raise ValueError("too wide")
+        return (width - text_width) / 2, height * (1 - margin) - text_height
+    with pytest.raises(ExerciseFailed, match="a 560 px wide caption"):
+        lesson05.check_title_safe_position(margin_on_one_side)
+    with pytest.raises(ExerciseFailed, match="the venue's year"):
+        lesson10.check_can_mean(lambda entry, surname, year: surname in entry["surnames"] and year == (
+            references.arxiv_year(entry["eprint"]) if entry["eprint"] else entry["year"]))
+
+    def reads_bools_as_numbers(answer, expected, tolerance):
+        try:
+            return abs(float(answer) - expected) <= tolerance
+        except (TypeError, ValueError):
+            return False
+    with pytest.raises(ExerciseFailed, match="a bool is not a number"):
+        lesson11.check_mark_number(reads_bools_as_numbers)
+
+
+def test_the_vector_quantize_hint_comes_only_with_wrong_values():
+    def loss_as_a_float(z_e, codebook):
+        z_q, tokens, loss = vqvae.vector_quantize(z_e, codebook)
+        return z_q, tokens, loss.item()
+    with pytest.raises(ExerciseFailed) as failure:
+        lesson04.check_vector_quantize(loss_as_a_float)
+    assert "loss: expected a tensor" in str(failure.value) and "hint" not in str(failure.value)
+
+
+def test_describe_never_doubles_its_article():
+    class Unshowable:
+        def __repr__(self):
+            raise RuntimeError("no")
+    assert checker.describe(Unshowable()) == "Unshowable"
+
+
 def test_vector_quantize_says_the_loss_terms_are_means():
     def summed(z_e, codebook):   # ‖·‖² read as a sum of squares
         tokens = torch.cdist(z_e, codebook).argmin(dim=1)
@@ -243,10 +329,11 @@ def test_bug_hunt_not_attempted_is_noted(capsys):
     assert capsys.readouterr().out.startswith("○ bug hunt: not attempted yet")
 
 
-def test_bug_hunt_reads_the_reasons():
-    vague = {**SOLVED_BUG_HUNT, 69: "this line looks wrong"}
-    with pytest.raises(ExerciseFailed, match="line 69 is a bug, but your reason"):
-        lesson03.check_bug_hunt(vague)
+@pytest.mark.parametrize("line, vague", [(69, "this line looks wrong"), (69, "definitely a bug"),
+                                         (16, "this is the generator, it turns noise into an image")])
+def test_bug_hunt_reads_the_reasons(line, vague):
+    with pytest.raises(ExerciseFailed, match=f"line {line} is a bug, but your reason"):
+        lesson03.check_bug_hunt({**SOLVED_BUG_HUNT, line: vague})
 
 
 def test_bug_hunt_refuses_to_flag_every_line():
@@ -420,12 +507,12 @@ LESSON10_MISTAKES = [
      lambda dotted: functools.reduce(getattr, dotted.split(".")[1:], importlib.import_module("utils")),
      "(?s)case 5 of 6 failed.*AttributeError"),
     (lesson10.check_can_mean, lambda entry, surname, year: surname in entry["surnames"] and year == entry["year"],
-     "case 5 of 7 failed.*arXiv id"),
+     "case 5 of 8 failed.*arXiv id"),
 ]
 
 LESSON11_MISTAKES = [
     (lesson11.check_sha256_matches, lambda path, expected: True, "case 3 of 5 failed.*another file's sha256"),
-    (lesson11.check_mark_number, _reads_the_whole_name, "(?s)case 5 of 10 failed.*'twenty'.*ValueError"),
+    (lesson11.check_mark_number, _reads_the_whole_name, "(?s)case 5 of 11 failed.*'twenty'.*ValueError"),
     (lesson11.check_constant_motion, _warps_the_wrong_way, "case 1 of 2 failed"),
 ]
 

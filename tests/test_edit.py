@@ -111,8 +111,10 @@ def test_picture_in_picture_puts_a_looping_inset_in_the_corner():
     assert lit[:, 0].min() >= 72 // 2 and lit[:, 1].min() >= 128 // 2        # in the bottom-right quarter
     assert out[0, :, -1, -1].sum() == 0                                      # the margin stays free
     assert torch.equal(out[0], out[5]) and out.shape == video.shape
-    with pytest.raises(ValueError, match="more than the frame's 72 px"):
+    with pytest.raises(ValueError, match="more than the 72 px between the frame's margins"):
         edit.picture_in_picture(video, torch.ones(1, 3, 200, 100), scale=0.5, margin=0.0)
+    with pytest.raises(ValueError, match=r"53 px tall, more than the 46 px between the frame's margins \(72 px less"):
+        edit.picture_in_picture(video, torch.ones(1, 3, 104, 100), scale=0.4, margin=0.1)   # fits the frame, not the margins
 
 
 def test_a_speed_ramp_maps_output_frames_to_source_frames():

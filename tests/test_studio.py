@@ -87,7 +87,7 @@ def test_a_corrupt_file_is_one_line_too(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("video-studio: read: ")
 
 
-@pytest.mark.parametrize("arguments", [["--slowmo", "3"], ["--reframe", "tall"], ["--trim", "2-5"], ["--ramp", "1:0"], ["--fps", "x"],
+@pytest.mark.parametrize("arguments", [["--slowmo", "3"], ["--slowmo", "16"], ["--reframe", "tall"], ["--trim", "2-5"], ["--ramp", "1:0"], ["--fps", "x"],
                                        ["--shiny"]])
 def test_bad_options_are_refused_by_the_parser_with_exit_code_2(arguments, capsys):
     with pytest.raises(SystemExit) as refused:   # in-process: the parser exits before any video is read

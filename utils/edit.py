@@ -159,8 +159,10 @@ def picture_in_picture(video, inset, scale=0.3, margin=0.04):
     T, C, H, W = video.shape
     width = round(W * scale)
     height = round(width * inset.shape[-2] / inset.shape[-1])
-    if height > H - 2 * round(W * margin):
-        raise ValueError(f"inset: at scale {scale} it would be {height} px tall, more than the frame's {H} px; use a smaller scale")
+    room = H - 2 * round(W * margin)
+    if height > room:
+        raise ValueError(f"inset: at scale {scale} it would be {height} px tall, more than the {room} px between the "
+                         f"frame's margins ({H} px less 2 × {margin} × the width); use a smaller scale or margin")
     small = resize(inset.expand(-1, C, -1, -1) if inset.shape[1] == 1 else inset, (height, width))
     if small.shape[1] != C:
         small = small.mean(dim=1, keepdim=True)                              # a colour inset on a grey clip

@@ -4,10 +4,11 @@
     video-studio PHOTO.jpg --animate 3 --caption "a still, animated" -o OUT.mp4
     python -m utils.studio IN.mp4 --grade contrast --vignette 0.4 -o OUT.gif
 
-The steps run in the order of --help, each a function of utils.edit, utils.flow or lesson 05's
-learned interpolator on the whole clip, and the command prints each step's time. Bad input — a
-missing or corrupt file, a trim outside the clip, an output that would overwrite an input, a folder
-that does not exist — is one line on stderr and exit code 2. The sound is copied unchanged into an MP4 when no step changes the
+The steps run in the order of --help, after reading the input (and animating it, if it is a
+still), each a function of utils.edit, utils.flow or lesson 05's learned interpolator on the whole
+clip, and the command prints each step's time. Bad input — a missing or corrupt file, a trim
+outside the clip, an output that would overwrite an input, a folder that does not exist — is one
+line on stderr and exit code 2. The sound is copied unchanged into an MP4 when no step changes the
 timeline; a step that cuts or retimes the clip drops it, and the command says so.
 """
 import argparse
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 
 from utils import edit
+from utils.applications.slowmotion import FACTORS as SLOWDOWNS
 from utils.flow import double_frame_rate
 from utils.models.interpolator import load_interpolator
 from utils.video import check_image, resample_fps
@@ -89,8 +91,9 @@ def _speeds(text):
 
 def _slowdown(text):
     factor = int(text) if text.isdigit() else 0
-    if factor < 2 or factor & (factor - 1):
-        raise argparse.ArgumentTypeError(f"expected 2, 4 or 8 (each doubling inserts a frame between two); got {text!r}")
+    if factor not in SLOWDOWNS:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(map(str, SLOWDOWNS))} (each doubling inserts a frame "
+                                         f"between two); got {text!r}")
     return factor
 
 
@@ -116,7 +119,7 @@ def parser():
                    help="crop to this shape, the window following the motion: --reframe 9:16 (vertical), 1:1")
     p.add_argument("--ramp", type=_speeds, metavar="FROM:TO",
                    help="a speed ramp: playback speed changing from FROM to TO, e.g. --ramp 1:0.25 eases into slow motion")
-    p.add_argument("--slowmo", type=_slowdown, metavar="N", help="N times slower (2, 4 or 8) by inserting frames")
+    p.add_argument("--slowmo", type=_slowdown, metavar="N", help=f"N times slower ({', '.join(map(str, SLOWDOWNS))}) by inserting frames")
     p.add_argument("--slowmo-method", choices=SLOW_MOTION_METHODS, default="learned",
                    help="how the inserted frames are made: learned (lesson 05's interpolator, the default), "
                         "or lesson 02's repeat, blend, or motion-compensated with an optical flow")

@@ -116,8 +116,10 @@ def _filter_gain(u, v):
 def informed_weights(video, bits, key):
     """Relative amplitudes that give more of the mark to the bits the picture itself would flip.
     The embedder knows the picture: where the clip's own residual is stronger at a bit's other
-    frequency than at its own, that bit's cosine gets the extra amplitude it needs to win by
-    MARGIN (its energy adds to the picture's there, on average); the others keep weight 1.
+    frequency than at its own, that bit's cosine gets the extra amplitude it would need to win by
+    MARGIN (its energy adds to the picture's there, on average); the others keep weight 1. The
+    amplitudes are sized at the unboosted tile's scale: mark_tile then brings the whole tile back to
+    RMS 1, which lowers every cosine a little, so a boosted bit's lead falls somewhat short of MARGIN.
     (Informed embedding: Cox, Miller & Bloom 2002, "Digital Watermarking".)"""
     H, W = video.shape[-2:]
     host = spectrum(fold(residual(video)))

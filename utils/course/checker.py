@@ -34,7 +34,7 @@ def describe(x):
     try:
         return _describe(x)
     except Exception:  # a tensor on an exotic device or layout, an object whose repr fails
-        return f"a {type(x).__name__}"
+        return type(x).__name__
 
 
 def _describe(x):
@@ -91,7 +91,16 @@ def compare_tensors(got, expected, atol=1e-5, rtol=1e-4):
     return None
 
 
+def compare_bool(got, expected):
+    """None if `got` is the expected truth value (a bool, or NumPy's); otherwise why not."""
+    if not isinstance(got, (bool, np.bool_)):
+        return f"expected True or False; got a {describe(got)}"
+    return None if bool(got) == expected else f"expected {expected}, got {bool(got)}"
+
+
 def compare_numbers(got, expected, atol=1e-4):
+    if isinstance(got, (str, bytes, bool, np.bool_)):   # float() would read "3.5" and True
+        return f"expected a number, got a {describe(got)}"
     try:
         value = float(got)
     except (TypeError, ValueError):
@@ -101,6 +110,21 @@ def compare_numbers(got, expected, atol=1e-4):
     if not abs(value - expected) <= atol:
         return f"expected {expected:.6g}, got {value:.6g}"
     return None
+
+
+def message_of(err):
+    """str(err), or a note when the student's exception cannot even print itself."""
+    try:
+        return str(err)
+    except Exception as inner:
+        return f"(its message could not be printed: {type(inner).__name__}: {inner})"
+
+
+def _is_the_stub(err, number):
+    """A NotImplementedError that means "not attempted": the stub's bare `raise NotImplementedError()`,
+    on the first case. One with a message comes from a library (PyTorch raises them for some
+    inputs) or from the student's own code, and one on a later case follows cases that ran."""
+    return number == 1 and not err.args
 
 
 def _where(err):
@@ -142,14 +166,16 @@ def run_cases(title, student_fn, cases, compare=compare_tensors):
         header = f"{title}: case {number} of {len(cases)} failed — {description}\ninput: {inputs}"
         try:
             got = student_fn(*[a.clone() if isinstance(a, torch.Tensor) else a for a in args])
-        except NotImplementedError:
-            return not_attempted(title)
-        except Exception as err:  # the student's code crashed: say where, in their code
-            raise ExerciseFailed(f"{header}\nyour function raised {type(err).__name__}: {err}{_where(err)}") from None
+        except KeyboardInterrupt:
+            raise
+        except BaseException as err:  # the student's code crashed (SystemExit too): say where, in their code
+            if isinstance(err, NotImplementedError) and _is_the_stub(err, number):
+                return not_attempted(title)
+            raise ExerciseFailed(f"{header}\nyour function raised {type(err).__name__}: {message_of(err)}{_where(err)}") from None
         try:
             problem = compare(got, expected)
         except Exception as err:
-            problem = f"the result could not be compared ({type(err).__name__}: {err}); got a {describe(got)}"
+            problem = f"the result could not be compared ({type(err).__name__}: {message_of(err)}); got a {describe(got)}"
         if problem:
             raise ExerciseFailed(f"{header}\nexpected: {describe(expected)}\ngot: {describe(got)}\n{problem}")
     print(f"{PASSED} {title}: all {len(cases)} cases pass")

@@ -1,4 +1,6 @@
 """Exercise checkers of lesson 01 (Overview): see utils.course.checker for how they report."""
+import numbers
+
 import numpy as np
 import torch
 
@@ -56,19 +58,24 @@ def check_detect_cuts(student_fn):
     difference from the one before exceeds median + sensitivity × median absolute deviation."""
     two_stills = torch.cat([torch.full((4, 3, 4, 4), 0.2), torch.full((3, 3, 4, 4), 0.7)])
     one_cut, small_and_large = _clip_with_jumps({6: 0.4}), _clip_with_jumps({3: 0.012, 8: 0.4})
+    modest_cut = _clip_with_jumps({6: 0.05})
     cases = [("two stills joined: the second shot starts at frame 4 (a list of ints, not a tensor)", (two_stills, 8.0), [4]),
              ("a clip that changes a little every frame, with one cut before frame 6", (one_cut, 8.0), video.detect_cuts(one_cut, 8.0)),
              ("no cut: small, varying differences only — the threshold must follow the clip's own median",
               (_clip_with_jumps({}), 8.0), video.detect_cuts(_clip_with_jumps({}), 8.0)),
              ("a small jump before frame 3 and a large one before frame 8, sensitivity 8: only the large one",
               (small_and_large, 8.0), video.detect_cuts(small_and_large, 8.0)),
-             ("the same clip with sensitivity 2: both", (small_and_large, 2.0), video.detect_cuts(small_and_large, 2.0))]
+             ("the same clip with sensitivity 2: both", (small_and_large, 2.0), video.detect_cuts(small_and_large, 2.0)),
+             ("a cut five times the ordinary difference, sensitivity 8: above median + 8 MAD, though not above 8 × median",
+              (modest_cut, 8.0), video.detect_cuts(modest_cut, 8.0))]
 
     def compare(got, expected):
         if isinstance(got, torch.Tensor):
             return f"expected a list of frame indices like {expected}; got a tensor — use .tolist()"
         if not isinstance(got, (list, tuple)) or list(got) != expected:
             return f"expected the cuts {expected}; got {got!r}"
+        if not all(isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in got):
+            return f"expected frame indices as ints, like {expected}; got {got!r}"
         return None
 
     return run_cases("detect_cuts", student_fn, cases, compare=compare)

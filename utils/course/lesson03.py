@@ -82,7 +82,9 @@ class Bug(NamedTuple):
     words: tuple        # a reason that says why mentions one of these (lower case)
 
 
-UNDEFINED = ("defin", "never", "missing", "nameerror", "declared", "not set", "doesn't exist", "does not exist")
+# whole phrases: "defin" alone would accept "definitely a bug"
+UNDEFINED = ("undefined", "not defined", "never defined", "isn't defined", "no definition", "missing", "nameerror",
+             "undeclared", "not declared", "never declared", "not set", "never set", "doesn't exist", "does not exist")
 MOST_INNOCENT_LINES = 3   # more than this, and the answer is flagging lines at random
 
 
@@ -103,10 +105,11 @@ def _article_bugs():
              "unnecessary", "pip")),
         Bug("the dataset is downloaded at run time (torchvision's MNIST with download=True); the course works offline",
             lines_with("download=True"), "the data loading", ("download", "offline", "internet", "network", "online")),
+        # not "noise" or "image" among the words: a reason must say what goes wrong, not what any generator does
         Bug("the 'generator' is a stack of strided convolutions: it shrinks an image to a 1×1 map instead of growing "
             "a noise vector into an image (transposed convolutions do that)",
             lines_with("nn.Conv2d", "class Generator", within=(generator_start, generator_end)), "the generator",
-            ("transpose", "shrink", "downsampl", "upsampl", "noise", "stride", "1×1", "1x1", "grow", "smaller", "image")),
+            ("transpose", "shrink", "downsampl", "upsampl", "stride", "1×1", "1x1", "grow", "smaller")),
         Bug("the last 4×4 convolution of the discriminator does not fit MNIST's 3×3 map (28 → 14 → 7 → 3), and its "
             "(B, 1, 1, 1) output does not match the (B, 1) labels of BCELoss",
             lines_with("nn.Conv2d(256, 1, 4, 1, 0)", within=(generator_end + 1, len(lines))) | lines_with("nn.BCELoss()"),

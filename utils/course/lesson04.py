@@ -30,7 +30,8 @@ def _compare_quantized(got, expected):
             return f"{name}: none arrived. {QUANTIZE_HINTS.get(name, '')}".strip()
         problem = compare_tensors(g, e) if isinstance(g, torch.Tensor) else f"expected a tensor, got a {describe(g)}"
         if problem:
-            return f"{name}: {problem}" + (f"\nhint: {QUANTIZE_HINTS[name]}" if name in QUANTIZE_HINTS else "")
+            wrong_values = problem.startswith("values differ")   # the hints explain values, not types or shapes
+            return f"{name}: {problem}" + (f"\nhint: {QUANTIZE_HINTS[name]}" if name in QUANTIZE_HINTS and wrong_values else "")
     return None
 
 

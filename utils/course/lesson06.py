@@ -28,7 +28,7 @@ def check_read_bits(student_fn):
     cases = [("the tile of a payload, exactly as it was added (key 3)", (clean, pairs), bits),
              ("the same tile shifted by (17, 40) pixels, as after a crop: the magnitudes do not change",
               (torch.roll(clean, (17, 40), dims=(0, 1)), pairs), bits),
-             ("the tile under noise as strong as the mark", (noisy, pairs), watermark.read_bits(noisy, pairs)),
+             ("the tile under noise of half the mark's RMS", (noisy, pairs), watermark.read_bits(noisy, pairs)),
              ("the opposite payload", (others, pairs), 1 - bits),
              ("only the first 4 pairs: 4 bits", (clean, pairs[:4]), bits[:4])]
     return run_cases("read_bits", student_fn, cases, compare=_compare_bits)

@@ -7,13 +7,7 @@ import torch
 
 from utils import flow
 from utils.course import quiz
-from utils.course.checker import compare_tensors, describe, rng, run_cases
-
-
-def _compare_bool(got, expected):
-    if not isinstance(got, bool):
-        return f"expected True or False (a bool); got a {describe(got)}"
-    return None if got == expected else f"expected {expected}, got {got}"
+from utils.course.checker import compare_bool, compare_tensors, rng, run_cases
 
 
 def check_sha256_matches(student_fn):
@@ -31,7 +25,7 @@ def check_sha256_matches(student_fn):
                  ("a file whose expected sha256 differs in its last hex digit",
                   (small, digest(small)[:-1] + ("0" if digest(small)[-1] != "0" else "1")), False),
                  ("a path where no file exists", (folder / "missing.bin", digest(small)), False)]
-        return run_cases("sha256_matches", student_fn, cases, compare=_compare_bool)
+        return run_cases("sha256_matches", student_fn, cases, compare=compare_bool)
 
 
 def check_mark_number(student_fn):
@@ -39,8 +33,9 @@ def check_mark_number(student_fn):
     within the tolerance; never raises."""
     cases = [(f"answer {answer!r} to 20 ± 0.01", (answer, 20, 0.01), quiz.is_close(answer, 20, 0.01))
              for answer in (20, 20.005, 19.98, "20", "twenty", None, float("nan"), float("inf"), True)]
+    cases.append(("answer True to 1 ± 0.5: a bool is not a number, though float(True) is 1", (True, 1, 0.5), quiz.is_close(True, 1, 0.5)))
     cases.append(("answer 0.125 to 0.125 with no tolerance", (0.125, 0.125, 0), True))
-    return run_cases("mark_number", student_fn, cases, compare=_compare_bool)
+    return run_cases("mark_number", student_fn, cases, compare=compare_bool)
 
 
 def check_constant_motion(student_fn):

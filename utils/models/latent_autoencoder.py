@@ -37,8 +37,8 @@ class LatentAutoencoder(nn.Module):
        a cell's latent depends on the digit even far from it; without it, background beyond the
        encoder's reach always gets the same latent.
     2. No codebook: the latent is continuous, 8 numbers per cell, and varies smoothly near the
-       digit instead of jumping between codes (the VQ-VAE gave black background cells 158
-       different codes in 128 held-out clips).
+       digit instead of jumping between codes (a VQ-VAE gives the same black background many
+       different codes: the cards' notes count them).
     3. A light KL term towards N(0, I), as in Stable Diffusion's autoencoder (Rombach et al. 2022),
        with lesson 04's `reparameterize` and `gaussian_kl`: it bounds the latent's scale and makes
        the decoder tolerate small errors in what it is given."""

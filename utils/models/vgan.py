@@ -90,7 +90,7 @@ class Generator(nn.Module):
         self.encoder = nn.ModuleList([down(c_in, c_out) for c_in, c_out in  # 64 → 32 → 16 → 8 → 4
                                       ((1, w), (w, 2 * w), (2 * w, 4 * w), (4 * w, 4 * w))])
         code = 4 * w + noise
-        # foreground: (code, 1, 4, 4) → (4w, 2, 8, 8) → (2w, 4, 16, 16) → (w, 8, 32, 32) → (2, 16, 64, 64);
+        # foreground: (code, 1, 4, 4) → (4w, 2, 8, 8) → (2w, 4, 16, 16) → (w, 8, 32, 32) → (3, 16, 64, 64): flow (2), mask (1);
         # before each layer but the first: + the encoder's features at that size + 1 channel of time
         self.foreground = nn.ModuleList([up(code, 4 * w, dims=3, time_kernel=2), up(8 * w + 1, 2 * w, dims=3),
                                          up(4 * w + 1, w, dims=3)])

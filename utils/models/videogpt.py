@@ -19,7 +19,8 @@ frame's own tokens are the condition, as in later token-based video models.
 Result. The shipped prior, trained on a CPU, moves the digit (its clips beat a static frame on
 FVD-lite) but does not keep the digit's shape: the evaluation network recognises the given digit in
 about one generated frame in ten (the card's identity_kept), far below the course's bar of 80%. The
-same prior trained longer on a GPU kept it in 54–61% of frames (the card's scale_runs; GPU_RECIPE below).
+same prior trained longer on a GPU kept it in 54% of frames, and wider, deeper priors in about 60% (the
+card's scale_runs; GPU_RECIPE below).
 What else was tried — tokenizers whose decoder sees the first frame, a label, a normalisation-free
 tokenizer, a k-means++ codebook — is in the model card's notes, each with its measurements.
 """
