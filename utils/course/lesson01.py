@@ -66,7 +66,7 @@ def check_detect_cuts(student_fn):
              ("a small jump before frame 3 and a large one before frame 8, sensitivity 8: only the large one",
               (small_and_large, 8.0), video.detect_cuts(small_and_large, 8.0)),
              ("the same clip with sensitivity 2: both", (small_and_large, 2.0), video.detect_cuts(small_and_large, 2.0)),
-             ("a cut five times the ordinary difference, sensitivity 8: above median + 8 MAD, though not above 8 × median",
+             ("a cut about six times the median difference, sensitivity 8: above median + 8 MAD, though not above 8 × median",
               (modest_cut, 8.0), video.detect_cuts(modest_cut, 8.0))]
 
     def compare(got, expected):
