@@ -140,10 +140,12 @@ def test_a_kernel_the_test_run_starts_draws_its_figures_for_the_record():
 
     manager, client = start_new_kernel(kernel_name="python3", startup_timeout=120)
     try:
-        client.execute("import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.show()")
+        request = client.execute("import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.show()")
         shown = []
         while True:
             message = client.get_iopub_msg(timeout=60)
+            if message["parent_header"].get("msg_id") != request:   # a late reply to the start-up's kernel_info
+                continue
             if message["msg_type"] == "display_data":
                 shown += list(message["content"]["data"])
             if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import safetensors.torch
@@ -43,14 +44,20 @@ def test_fit_accepts_an_iterable_and_stops_on_nan():
         training.fit(model, lambda m, b: m(b[0]).sum() * float("nan"), _regression_batch, steps=2, live_plot=False)
 
 
-@pytest.mark.parametrize("budget", ["cpu_budget", "wall_budget"])
-def test_fit_stops_at_its_budget_with_the_cosine_run_along_it(budget):
+@pytest.mark.parametrize("budget, clock", [("cpu_budget", "process_time"), ("wall_budget", "perf_counter")])
+def test_fit_stops_at_its_budget_with_the_cosine_run_along_it(budget, clock, monkeypatch):
+    # a clock that ticks 1 ms per reading: a machine that stalls near the end cannot cut the cosine short
+    ticks = iter(range(10**7))
+    def the_other_clock():
+        raise AssertionError(f"{budget} read the wrong clock")
+    clocks = {"process_time": the_other_clock, "perf_counter": the_other_clock, clock: lambda: next(ticks) / 1000}
+    monkeypatch.setattr(training, "time", SimpleNamespace(**clocks))
     model = nn.Linear(4, 1)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
     losses = training.fit(model, _loss, _regression_batch, steps=10**7, optimizer=optimizer, cosine=True,
                           live_plot=False, progress=False, **{budget: 0.5})
-    assert 10 < len(losses) < 10**7, "stopped by the budget, not by the steps"
-    assert optimizer.param_groups[0]["lr"] < 0.05 * 0.1, "the learning rate fell along the budget"
+    assert len(losses) == 499, "stopped by the budget (500 readings after the start), not by the steps"
+    assert optimizer.param_groups[0]["lr"] < 0.05 * 1e-4, "the learning rate fell along the budget, to nearly 0"
 
 
 def test_fit_takes_one_budget_only():
@@ -139,13 +146,18 @@ def test_two_processes_under_torchrun_train_what_one_trains_on_their_combined_ba
     script.write_text(DISTRIBUTED_SCRIPT)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "OMP_NUM_THREADS": "1", "GLOO_SOCKET_IFNAME": "lo"}  # gloo over loopback: the test run has no other network
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                "--master_addr", "127.0.0.1", "--master_port", str(_free_port())]
-    for command, folder in (([sys.executable], "one"), (torchrun, "two")):
-        result = subprocess.run([*command, str(script), str(tmp_path / folder)], cwd=ROOT, env=env,
+    alone = subprocess.run([sys.executable, str(script), str(tmp_path / "one")], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert alone.returncode == 0, alone.stderr[-3000:]
+    for _ in range(3):   # the free port may be taken (by the other test worker) before torchrun binds it
+        torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                    "--master_addr", "127.0.0.1", "--master_port", str(_free_port())]
+        result = subprocess.run([*torchrun, str(script), str(tmp_path / "two")], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=300)
-        assert result.returncode == 0, result.stderr[-3000:]
-        assert folder == "one" or result.stdout.count("refused: a loss that reaches into the model, a GAN") == 2
+        if "address already in use" not in result.stderr.lower():
+            break
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("refused: a loss that reaches into the model, a GAN") == 2
     # both processes write to one pipe, and unbuffered (PYTHONUNBUFFERED) a print is two writes, text then newline,
     # so one process's line can run into the other's: read the reports by pattern, not by line
     budgeted = dict(re.findall(r"rank (\d) stopped by the budget after (\d+) steps", result.stdout))

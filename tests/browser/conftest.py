@@ -33,6 +33,7 @@ def page(browser):
     that leaves this machine (aborted)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    page.set_default_timeout(60_000)   # lesson pages carry megabytes of video, rendered without a GPU on a busy machine
     page.problems = []
     page.on("console", lambda message: message.type == "error" and page.problems.append(f"console: {message.text}"))
     page.on("pageerror", lambda error: page.problems.append(f"exception: {error}"))

@@ -34,12 +34,12 @@ def test_page_loads_cleanly_and_its_videos_play(site, page, path):
     videos = page.locator("video").count()
     if videos:
         # readyState ≥ 1: the browser decoded the H.264 stream's header, so it knows the duration
-        page.wait_for_function("[...document.querySelectorAll('video')].every(v => v.readyState >= 1)", timeout=20_000)
+        page.wait_for_function("[...document.querySelectorAll('video')].every(v => v.readyState >= 1)", timeout=60_000)
         durations = page.eval_on_selector_all("video", "vs => vs.map(v => v.duration)")
         assert all(d > 0 for d in durations), f"{path}: video durations {durations}"
     if page.locator("div.math, span.math").count():
         page.wait_for_function("document.querySelectorAll('mjx-container').length >= "
-                               "document.querySelectorAll('div.math, span.math').length", timeout=20_000)
+                               "document.querySelectorAll('div.math, span.math').length", timeout=60_000)
         assert page.locator("mjx-merror").count() == 0, f"{path}: MathJax could not typeset some maths"
     assert not page.problems, f"{path}: " + "; ".join(page.problems)
     assert "BEGIN SOLUTION" not in page.inner_text("main"), f"{path} shows nbgrader's solution markers"
@@ -58,7 +58,7 @@ def test_a_lesson_shows_its_videos_and_what_its_widgets_show_by_default(site, pa
 def test_search_finds_a_term(site, page):
     page.goto(f"{site}/search.html?q=optical+flow", wait_until="load")
     results = page.locator("#search-results li")
-    results.first.wait_for(timeout=20_000)
+    results.first.wait_for(timeout=60_000)
     links = results.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert any(link.startswith("lessons/") for link in links), links
     page.screenshot(path=str(SCREENSHOTS / "search.png"))

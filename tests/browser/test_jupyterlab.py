@@ -68,7 +68,6 @@ def lab(tmp_path_factory, browser):   # the browser first: without one, no serve
 
 
 def test_a_lesson_runs_and_its_video_widget_and_checker_render(lab, page):
-    page.set_default_timeout(60_000)
     page.goto(f"{lab}/lab/tree/{LESSON}?token={TOKEN}&reset")
     page.locator(".jp-Notebook .jp-Cell").first.wait_for()
     page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
