@@ -251,6 +251,23 @@ def test_the_vector_quantize_hint_comes_only_with_wrong_values():
     assert "loss: expected a tensor" in str(failure.value) and "hint" not in str(failure.value)
 
 
+def test_vector_quantize_reports_show_the_student_what_they_gave_and_returned():
+    def no_straight_through(z_e, codebook):
+        z_q, tokens, loss = vqvae.vector_quantize(z_e, codebook)
+        return z_q.detach(), tokens, loss
+    with pytest.raises(ExerciseFailed) as failure:
+        lesson04.check_vector_quantize(no_straight_through)
+    lines = str(failure.value).splitlines()
+    assert lines[1].startswith("input: ") and lines[1].count("tensor of shape") == 2, "z_e and the codebook, nothing else"
+    assert lines[2].startswith("expected: tuple of 3") and lines[3].startswith("got: tuple of 3"), lines
+    assert "w: fixed random weights" in lines[4], lines[4]
+
+
+def test_a_model_or_function_is_described_by_its_name_not_its_repr():
+    assert checker.describe(torch.nn.Linear(3, 2)) == "Linear model (8 parameters)"
+    assert checker.describe(torch.square) == "function square" and checker.describe(lambda x: x) == "function <lambda>"
+
+
 def test_describe_never_doubles_its_article():
     class Unshowable:
         def __repr__(self):
@@ -322,6 +339,10 @@ def test_bug_hunt_says_how_many_are_missing_where_they_hide_and_which_lines_are_
     assert "you found 2 of 7" in message and "look fine to us: 2 (import torch.nn as nn)" in message
     assert "still hidden: 5 — " in message and "2 in the training loop" in message
     assert not any(f"line {n}" in message for n in (16, 45, 59, 73, 80)), "the hint names places, not lines"
+
+
+def test_bug_hunt_takes_numpy_integers_as_line_numbers(capsys):
+    assert lesson03.check_bug_hunt({np.int64(line): why for line, why in SOLVED_BUG_HUNT.items()}) is True
 
 
 def test_bug_hunt_not_attempted_is_noted(capsys):

@@ -3,6 +3,7 @@ right answers score full marks, and any other answer is marked wrong with an exp
 exception."""
 import json
 
+import numpy as np
 import pytest
 
 from utils.course import quiz
@@ -26,6 +27,11 @@ def test_any_wrong_answer_is_marked_wrong_with_feedback(answer):
     question = {"lesson": "01", "kind": "choice", "question": "q", "choices": ["a", "b"], "answer": 0, "explanation": "because"}
     right, feedback = quiz.mark(question, answer)
     assert not right and feedback
+
+
+def test_a_numpy_integer_is_the_number_of_a_choice():   # e.g. what np.argmax returns
+    question = {"lesson": "01", "kind": "choice", "question": "q", "choices": ["a", "b"], "answer": 1, "explanation": "because"}
+    assert quiz.mark(question, np.int64(1))[0] and not quiz.mark(question, np.int64(0))[0]
 
 
 def test_numbers_are_marked_within_their_tolerance():

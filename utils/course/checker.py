@@ -13,6 +13,7 @@ common fonts (DejaVu, Arial) have: no emoji.
 import math
 import os
 import traceback
+import types
 
 import numpy as np
 import torch
@@ -53,6 +54,10 @@ def _describe(x):
         return f"NumPy array of shape {x.shape}, {x.dtype} (expected a torch.Tensor: torch.from_numpy turns one into the other)"
     if isinstance(x, float):
         return f"{x:.6g}"
+    if isinstance(x, torch.nn.Module):   # its repr lists every layer
+        return f"{type(x).__name__} model ({sum(p.numel() for p in x.parameters()):,} parameters)"
+    if isinstance(x, (types.FunctionType, types.BuiltinFunctionType)):   # not "<function f at 0x7f…>"
+        return f"function {x.__name__}"
     if isinstance(x, (tuple, list)):
         inner = ", ".join(describe(item) for item in x[:4]) + (", …" if len(x) > 4 else "")
         return f"{type(x).__name__} of {len(x)}: ({inner})"
@@ -156,9 +161,10 @@ def yours_if_it_passed(student_fn, reference, passed):
     return reference
 
 
-def run_cases(title, student_fn, cases, compare=compare_tensors):
+def run_cases(title, student_fn, cases, compare=compare_tensors, shown=describe):
     """cases: list of (description, args tuple, expected). Stops at the first failing case.
-    Returns True when every case passes, False when the exercise is not attempted yet."""
+    Returns True when every case passes, False when the exercise is not attempted yet.
+    `shown` describes the expected and the returned result in a report."""
     if not callable(student_fn):
         raise ExerciseFailed(f"{title}: expected a function, got {describe(student_fn)}")
     for number, (description, args, expected) in enumerate(cases, start=1):
@@ -177,7 +183,7 @@ def run_cases(title, student_fn, cases, compare=compare_tensors):
         except Exception as err:
             problem = f"the result could not be compared ({type(err).__name__}: {message_of(err)}); got a {describe(got)}"
         if problem:
-            raise ExerciseFailed(f"{header}\nexpected: {describe(expected)}\ngot: {describe(got)}\n{problem}")
+            raise ExerciseFailed(f"{header}\nexpected: {shown(expected)}\ngot: {shown(got)}\n{problem}")
     print(f"{PASSED} {title}: all {len(cases)} cases pass")
     return True
 

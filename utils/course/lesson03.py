@@ -1,4 +1,5 @@
 """Exercise checkers of lesson 03 (Image-to-video methods): see utils.course.checker for how they report."""
+import numbers
 from collections import Counter
 from typing import NamedTuple
 
@@ -132,11 +133,12 @@ def check_bug_hunt(bugs):
     if not isinstance(bugs, dict):
         raise ExerciseFailed(f"{title}: expected a dict {{line number: 'why it is a bug'}} with at least one entry, got {describe(bugs)}")
     lines = ARTICLE_GAN_SNIPPET.read_text(encoding="utf-8").splitlines()
-    for line, why in bugs.items():
-        if not isinstance(line, int) or isinstance(line, bool) or not 1 <= line <= len(lines):
+    for line, why in bugs.items():   # a NumPy integer is a line number too; True is not
+        if not isinstance(line, numbers.Integral) or isinstance(line, bool) or not 1 <= line <= len(lines):
             raise ExerciseFailed(f"{title}: the keys are line numbers 1..{len(lines)}; got {line!r}")
         if not isinstance(why, str) or len(why.strip()) < 5:
             raise ExerciseFailed(f"{title}: line {line}: say in a few words why it is a bug (got {why!r})")
+    bugs = {int(line): why for line, why in bugs.items()}
     known = _article_bugs()
     innocent = sorted(set(bugs) - set().union(*(bug.lines for bug in known)))
     if len(innocent) > MOST_INNOCENT_LINES:

@@ -8,12 +8,12 @@ from utils.models.videogpt import causal_mask
 from utils.models.vqvae import vector_quantize
 
 
-QUANTIZE_PARTS = ("z_q", "tokens", "loss", "gradient of Σ w·z_q at z_e", "gradient of the loss at z_e",
-                  "gradient of the loss at the codebook")
+THROUGH_Z_Q = "gradient at z_e of Σ w·z_q (w: fixed random weights)"
+QUANTIZE_PARTS = ("z_q", "tokens", "loss", THROUGH_Z_Q, "gradient of the loss at z_e", "gradient of the loss at the codebook")
 QUANTIZE_HINTS = {
     "loss": "each term is a mean over all N·D numbers (F.mse_loss), not a sum: "
             "mse(e, sg[z_e]) + β · mse(z_e, sg[e]), with β = 0.25",
-    "gradient of Σ w·z_q at z_e": "z_q must pass the gradient straight through to z_e: z_q = z_e + (e − z_e).detach()",
+    THROUGH_Z_Q: "z_q must pass the gradient straight through to z_e: z_q = z_e + (e − z_e).detach()",
     "gradient of the loss at z_e": "only the commitment term β · ‖z_e − sg[e]‖² may reach z_e, with β = 0.25: "
                                    "detach the codebook side there (e.detach())",
     "gradient of the loss at the codebook": "only the codebook term ‖sg[z_e] − e‖² may reach the codebook, with weight 1 "
@@ -33,6 +33,13 @@ def _compare_quantized(got, expected):
             wrong_values = problem.startswith("values differ")   # the hints explain values, not types or shapes
             return f"{name}: {problem}" + (f"\nhint: {QUANTIZE_HINTS[name]}" if name in QUANTIZE_HINTS and wrong_values else "")
     return None
+
+
+def _show_quantized(result):
+    """z_q, tokens and loss of a result of _with_gradients; the gradients are reported by name."""
+    if isinstance(result, tuple) and len(result) == len(QUANTIZE_PARTS):
+        return describe(result[:3])
+    return describe(result)
 
 
 def _gradient(output, wrt):
@@ -65,16 +72,21 @@ def check_vector_quantize(student_fn):
     codebook = torch.randn(5, 3, generator=rng(20))
     z_e = torch.randn(6, 3, generator=rng(21))
     weights = torch.randn(6, 3, generator=rng(22))
+
+    def measured(vector_quantize):   # the case's (z_e, codebook) → the three results and the three gradients
+        return lambda z_e, codebook: _with_gradients(vector_quantize)(z_e, codebook, weights[:len(z_e)])
+
+    expected = measured(vector_quantize)
     on_codes = codebook[[4, 0, 2]]
-    expected = lambda z, w: _with_gradients(vector_quantize)(z, codebook, w)
-    cases = [("6 random vectors, a codebook of 5", (z_e, codebook, weights), expected(z_e, weights)),
-             ("vectors that are codebook entries 4, 0, 2: tokens [4, 0, 2], loss 0", (on_codes, codebook, weights[:3]),
-              expected(on_codes, weights[:3])),
-             ("vectors far from every code: the loss is large", (z_e * 10, codebook, weights), expected(z_e * 10, weights))]
-    student = _with_gradients(student_fn) if callable(student_fn) else student_fn
+    cases = [("6 random vectors, a codebook of 5", (z_e, codebook), expected(z_e, codebook)),
+             ("vectors that are codebook entries 4, 0, 2: tokens [4, 0, 2], loss 0", (on_codes, codebook),
+              expected(on_codes, codebook)),
+             ("vectors far from every code: the loss is large", (z_e * 10, codebook), expected(z_e * 10, codebook))]
+    student = student_fn
     if callable(student_fn):
+        student = measured(student_fn)
         student.__name__ = getattr(student_fn, "__name__", "vector_quantize")
-    return run_cases("vector_quantize", student, cases, compare=_compare_quantized)
+    return run_cases("vector_quantize", student, cases, compare=_compare_quantized, shown=_show_quantized)
 
 
 def check_reparameterize(student_fn):

@@ -81,7 +81,7 @@ def mark(question, answer):
     answer is wrong, with feedback saying what was expected."""
     if question["kind"] == "choice":
         choices = question["choices"]
-        if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(choices):
+        if isinstance(answer, bool) or not isinstance(answer, numbers.Integral) or not 0 <= answer < len(choices):
             return False, f"answer with the number of a choice, 0…{len(choices) - 1}; got {answer!r}"
         right = answer == question["answer"]
         expected = f"the answer is {question['answer']}: {choices[question['answer']]}"
