@@ -62,6 +62,18 @@ def test_frame_grids_label_the_real_frame_index():
     matplotlib.pyplot.close("all")
 
 
+def test_slices_of_a_longer_video_are_labelled_from_where_they_start():
+    video = torch.rand(50, 1, 8, 8)
+    display.show_frames([video[27:33], video[37:43]], max_frames=3, start=[27, 37])
+    rows = matplotlib.pyplot.gcf().axes
+    shown = [[t.get_text() for t in row.get_xticklabels()] for row in rows]
+    assert shown == [["t=27", "t=28", "t=29"], ["t=37", "t=38", "t=39"]]
+    assert all(row.xaxis.get_tick_params(which="major")["labeltop"] for row in rows), "rows that start apart: each labelled"
+    matplotlib.pyplot.close("all")
+    with pytest.raises(ValueError, match="one index, or one per video"):
+        display.show_frames([video, video], start=[3])
+
+
 def test_boxes_are_drawn_on_every_frame():
     still = torch.zeros(3, 1, 10, 12)
     boxed = display.draw_boxes(still, [[2, 3, 8, 7]], color="white", width=1)
@@ -76,6 +88,15 @@ def test_boxes_are_drawn_on_every_frame():
 def test_figures():
     assert display.plot_curves({"loss": [3, 2, 1]}).get_lines()
     assert display.plot_timeline([(2016, "VGAN", "GAN"), (2022, "VDM", "diffusion")]).texts
+
+
+def test_a_timeline_colours_each_box_by_its_family_even_where_a_year_holds_several():
+    ax = display.plot_timeline([(2017, "Pix2Pix", "GAN"), (2017, "VQ-VAE", "tokens"), (2017, "CycleGAN", "GAN")])
+    edges = [tuple(text.get_bbox_patch().get_edgecolor()) for text in ax.texts]
+    assert edges[0] == edges[2] != edges[1]
+    stems = [line for line in ax.get_lines() if len(set(line.get_xdata())) == 1]
+    assert len(stems) == 1 and max(abs(y) for y in stems[0].get_ydata()) >= 2.5, "one stem, reaching the third box"
+    matplotlib.pyplot.close("all")
     display.show_flow(torch.randn(2, 16, 16), image=torch.rand(3, 16, 16))
     matplotlib.pyplot.close("all")
 

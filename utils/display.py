@@ -80,13 +80,18 @@ def show_videos(videos, titles=None, fps=8, width=None):
     return _html(f'<div style="display: flex; flex-wrap: wrap; align-items: flex-start">{cells}</div>')
 
 
-def show_frames(videos, titles=None, every=1, max_frames=10, size=1.6):
+def show_frames(videos, titles=None, every=1, max_frames=10, size=1.6, start=0):
     """Draw a grid of frames: one row per video (torchvision's make_grid), every `every`-th frame up
-    to `max_frames`, each column labelled with the frame's real index in the video. Returns nothing:
-    the notebook shows the figure once (a returned figure would be shown a second time)."""
+    to `max_frames`, each column labelled with the frame's index in the video. For a slice of a
+    longer video, `start` is the index of its first frame (one for all rows, or one per row: rows
+    that start apart are each labelled). Returns nothing: the notebook shows the figure once (a
+    returned figure would be shown a second time)."""
     videos = [videos] if isinstance(videos, torch.Tensor) else list(videos)
     if titles is not None and len(titles) != len(videos):
         raise ValueError(f"expected one title per video; got {len(titles)} titles for {len(videos)} videos")
+    starts = [start] * len(videos) if isinstance(start, int) else list(start)
+    if len(starts) != len(videos):
+        raise ValueError(f"start: expected one index, or one per video; got {len(starts)} for {len(videos)} videos")
     rows = [check_video(v, f"video {i}").detach().float().cpu()[::every][:max_frames] for i, v in enumerate(videos)]
     cols = max(len(r) for r in rows)
     fig, axes = plt.subplots(len(rows), 1, figsize=(size * cols, size * len(rows)), squeeze=False)
@@ -96,9 +101,9 @@ def show_frames(videos, titles=None, every=1, max_frames=10, size=1.6):
         ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
         width = frames.shape[-1] + pad
         ax.set_xticks([pad + c * width + frames.shape[-1] / 2 for c in range(len(frames))],
-                      [f"t={c * every}" for c in range(len(frames))], fontsize=8)
+                      [f"t={starts[r] + c * every}" for c in range(len(frames))], fontsize=8)
         ax.xaxis.tick_top()
-        ax.tick_params(length=0, labeltop=r == 0)
+        ax.tick_params(length=0, labeltop=r == 0 or len(set(starts)) > 1)
         ax.set_yticks([])
         for spine in ax.spines.values():
             spine.set_visible(False)
@@ -237,12 +242,12 @@ def plot_timeline(events, title=None, ax=None):
     ax.axhline(0, color="gray", lw=1)
     for year in years:
         at_year = [e for e in events if e[0] == year]
+        side = 1 if years.index(year) % 2 == 0 else -1
+        ax.plot([year, year], [0, side * len(at_year) * 0.9], color="gray", lw=1)   # one stem: the boxes carry the colours
+        ax.scatter([year], [0], color="black", s=12, zorder=3)
         for k, (_, label, family) in enumerate(at_year):
-            height = (1 + k) * (1 if years.index(year) % 2 == 0 else -1)
-            ax.plot([year, year], [0, height * 0.9], color=colors[family], lw=1)
-            ax.scatter([year], [0], color="black", s=12, zorder=3)
-            ax.text(year, height, label, ha="center", va="center", fontsize=8,
-                    bbox=dict(boxstyle="round,pad=0.25", fc="white", ec=colors[family]))
+            ax.text(year, side * (1 + k), label, ha="center", va="center", fontsize=8,
+                    bbox=dict(boxstyle="round,pad=0.25", fc="white", ec=colors[family], lw=1.5))
     handles = [plt.Line2D([], [], color=colors[f], lw=3, label=f) for f in families]
     ax.legend(handles=handles, loc="upper center", fontsize=7, ncol=len(families), frameon=False)
     ax.set_xticks(years)

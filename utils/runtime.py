@@ -69,5 +69,5 @@ def setup(seed=0, device=None):
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
     threads = torch.get_num_threads()
     report = " | ".join(f"{k} {v}" for k, v in versions().items())
-    print(f"device: {device} ({name}, {threads} CPU threads) | seed {seed} | {report}", file=sys.stdout)
+    print(f"device: {device} ({name}, {threads} CPU thread{'s' if threads != 1 else ''}) | seed {seed} | {report}", file=sys.stdout)
     return device
