@@ -36,7 +36,7 @@ LOWER_IS_BETTER = {"FVD-lite": True, "MSE": True, "identity kept": False, "SSIM"
 QUALITY = tuple(LOWER_IS_BETTER)
 
 
-def _cost(name):
+def cost(name):
     """Parameters, megabytes on disk and training minutes of a generator and its first stage."""
     cards = [read_card(name)] + ([read_card(FIRST_STAGE[name])] if name in FIRST_STAGE else [])
     return {"parameters": sum(card["parameters"] for card in cards),
@@ -70,7 +70,7 @@ def measure_generators(clips=128, names=ALL_DIGIT_GENERATORS, seed=0, progress=T
         digit_clips(name, held_out["video"][:1], seed)   # warm-up: the first call loads the model and builds caches
         start = time.perf_counter()
         videos = torch.cat([digit_clips(name, part, seed) for part in held_out["video"].split(64)])
-        rows.append({**_row(name, videos, held_out, reference, time.perf_counter() - start), **_cost(name)})
+        rows.append({**_row(name, videos, held_out, reference, time.perf_counter() - start), **cost(name)})
     return rows
 
 
