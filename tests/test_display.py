@@ -88,6 +88,8 @@ def test_boxes_are_drawn_on_every_frame():
 def test_figures():
     assert display.plot_curves({"loss": [3, 2, 1]}).get_lines()
     assert display.plot_timeline([(2016, "VGAN", "GAN"), (2022, "VDM", "diffusion")]).texts
+    display.show_flow(torch.randn(2, 16, 16), image=torch.rand(3, 16, 16))
+    matplotlib.pyplot.close("all")
 
 
 def test_a_timeline_colours_each_box_by_its_family_even_where_a_year_holds_several():
@@ -96,8 +98,6 @@ def test_a_timeline_colours_each_box_by_its_family_even_where_a_year_holds_sever
     assert edges[0] == edges[2] != edges[1]
     stems = [line for line in ax.get_lines() if len(set(line.get_xdata())) == 1]
     assert len(stems) == 1 and max(abs(y) for y in stems[0].get_ydata()) >= 2.5, "one stem, reaching the third box"
-    matplotlib.pyplot.close("all")
-    display.show_flow(torch.randn(2, 16, 16), image=torch.rand(3, 16, 16))
     matplotlib.pyplot.close("all")
 
 
