@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from utils import display, flow, metrics, video, videofile
-from utils.models import (convlstm, cyclegan, evalnet, flow_matching, mocogan, space_time_transformer, svg, vgan,
-                          videogpt, vqvae)
+from utils import checkpoints, display, edit, flow, metrics, training, video, videofile
+from utils.applications import provenance, quality, watermark
+from utils.models import (convlstm, cyclegan, evalnet, flow_matching, mocogan, shape_classifier, space_time_transformer,
+                          svg, vgan, videogpt, vqvae)
 
 
 def _bad_versions(good):
@@ -165,3 +166,64 @@ def test_video_info_counts_what_a_truncated_file_really_holds(tmp_path):
     path.write_bytes(data[: len(data) * 2 // 3])
     cut = videofile.video_info(path)
     assert cut["frames_in_header"] == 40 and cut["frames"] < 40 and cut["truncated"]
+
+
+CLIPS = torch.rand(2, 16, 1, 64, 64)
+HELD_OUT = {"video": CLIPS, "labels": torch.zeros(2, 16, dtype=torch.long)}
+ONE_SET_OF_MEASURES = {flag: torch.zeros(2) for flag in quality.FLAGS}
+THRESHOLDS = {flag: (0.0, 1.0) for flag in quality.FLAGS}
+CAPTIONS = ["a red circle moves left", "a blue square moves up"]
+SHAPE_CLIPS = torch.rand(2, 8, 3, 32, 32)
+MIX_UPS = {   # an argument a student could plausibly mix up, and the words that set it right
+    "measure given clips for the benchmark batch": (lambda: evalnet.measure(CLIPS, CLIPS), "held_out: expected the benchmark batch"),
+    "FVD-lite given a benchmark batch as reference": (lambda: evalnet.fvd_lite(evalnet.VideoClassifier(), CLIPS, HELD_OUT),
+                                                      r"reference: .*Pass its clips: batch\['video'\]"),
+    "a single clip passed as a batch": (lambda: evalnet.analyse(evalnet.VideoClassifier(), CLIPS[0]), r"video\[None\]"),
+    "curves that are a number": (lambda: display.plot_curves(3.0), r"curves: expected \{name: values\} or a list"),
+    "fit given one batch": (lambda: training.fit(torch.nn.Linear(2, 1), None, HELD_OUT, 2, live_plot=False, progress=False),
+                            r"itertools\.repeat"),
+    "fit given fewer batches than steps": (lambda: training.fit(torch.nn.Linear(2, 1), lambda m, x: m(x).mean(), [torch.zeros(1, 2)], 3,
+                                                                live_plot=False, progress=False), "ran out after 1 batches"),
+    "bit accuracy of read()'s whole result": (lambda: watermark.bit_accuracy({"bits": torch.zeros(32), "score": 0.0}, torch.zeros(32)),
+                                              r"found_bits: .*found\['bits'\]"),
+    "a report of one unnamed set": (lambda: quality.report(ONE_SET_OF_MEASURES, THRESHOLDS), "Name it"),
+    "flags of several sets at once": (lambda: quality.flag({"mine": ONE_SET_OF_MEASURES}, THRESHOLDS), "Use report"),
+    "a flag that does not exist": (lambda: quality.furthest_beyond({"mine": ONE_SET_OF_MEASURES}, THRESHOLDS, "blurry"),
+                                   "expected one of"),
+    "a seed where a generator goes": (lambda: flow_matching.image_to_video(MODELS["flow"], FIRST_FRAMES, steps=1, generator=0),
+                                      r"torch\.Generator\(\)\.manual_seed"),
+    "one RGB frame as a video": (lambda: video.from_numpy(np.zeros((72, 128, 3), np.uint8)), r"frame\[None\]"),
+    "motion codes from NumPy": (lambda: vgan.generate(MODELS["vgan"], FIRST_FRAMES, vgan.random_z(2).numpy()), r"torch\.from_numpy"),
+    "a float number of motion codes": (lambda: vgan.random_z(2.0), "n: expected the number of codes"),
+    "labels as a list, for agreement": (lambda: flow_matching.label_agreement(CLIPS, [3, 3]), "labels: expected a"),
+    "one label for two clips": (lambda: flow_matching.label_agreement(CLIPS, torch.tensor([3])), r"one label per clip \(2\)"),
+    "a digit label of 10": (lambda: flow_matching.label_agreement(CLIPS, torch.tensor([3, 10])), "classes 0…9; got values from 3 to 10"),
+    "one caption for agreement": (lambda: shape_classifier.agreement(shape_classifier.ShapeClassifier(), SHAPE_CLIPS, CAPTIONS[0]),
+                                  "list of captions"),
+    "a caption without its article": (lambda: shape_classifier.agreement(shape_classifier.ShapeClassifier(), SHAPE_CLIPS,
+                                                                         ["red circle left", CAPTIONS[1]]), "a COLOR SHAPE moves"),
+    "a colour the shapes never have": (lambda: shape_classifier.agreement(shape_classifier.ShapeClassifier(), SHAPE_CLIPS,
+                                                                          ["a purple circle moves left", CAPTIONS[1]]), "COLOR in"),
+    "NumPy clips for the judge": (lambda: shape_classifier.judge(shape_classifier.ShapeClassifier(), SHAPE_CLIPS.numpy()),
+                                  "videos: expected a batch"),
+    "checkpoint arguments swapped": (lambda: checkpoints.load_checkpoint("vgan", MODELS["vgan"]), "other way round"),
+    "a model class, not a model": (lambda: checkpoints.load_checkpoint(vgan.VideoGAN, "vgan"), "Build the model first"),
+    "one video to show side by side": (lambda: display.show_videos(VIDEO), r"got one video.*show_video\(video\)"),
+    "no videos to draw": (lambda: display.show_frames([]), "got an empty list"),
+    "every 0th frame": (lambda: display.show_frames(VIDEO, every=0), "every: expected a step between frames"),
+    "a frame rate doubled from one frame": (lambda: flow.double_frame_rate(VIDEO[:1]), "at least 2 frames"),
+    "middle frames in 0…255": (lambda: flow.double_frame_rate(VIDEO, lambda a, b: 255 * (a + b) / 2),
+                               r"the middle frames of .*values in"),
+    "one middle frame for every pair": (lambda: flow.double_frame_rate(VIDEO, lambda a, b: a[:1]), r"one per pair of frames, \(3, 1, 8, 8\)"),
+    "best-of-N given one future": (lambda: svg.best_of(CLIPS, CLIPS), r"samples=N"),
+    "no manifest to parse": (lambda: provenance.parse(None), "read_tag gives None"),
+    "a crop window wider than the frame": (lambda: edit.crop_columns(VIDEO, [0] * 4, 9), r"0 < width ≤ 8"),
+    "a crop window outside the frame": (lambda: edit.crop_columns(VIDEO, [6] * 4, 4), r"each in 0 … 8 − width"),
+}
+
+
+@pytest.mark.parametrize("case", MIX_UPS)
+def test_mixed_up_arguments_are_named_with_a_way_out(case):
+    call, words = MIX_UPS[case]
+    with pytest.raises((TypeError, ValueError, KeyError), match=words):
+        call()

@@ -87,6 +87,8 @@ def test_boxes_are_drawn_on_every_frame():
 
 def test_figures():
     assert display.plot_curves({"loss": [3, 2, 1]}).get_lines()
+    one_curve = display.plot_curves([3, 2, 1])   # what training.fit returns
+    assert [list(line.get_ydata()) for line in one_curve.get_lines()] == [[3, 2, 1]] and one_curve.get_ylabel() == "loss"
     assert display.plot_timeline([(2016, "VGAN", "GAN"), (2022, "VDM", "diffusion")]).texts
     display.show_flow(torch.randn(2, 16, 16), image=torch.rand(3, 16, 16))
     matplotlib.pyplot.close("all")

@@ -97,6 +97,19 @@ def test_imports_only_go_down_the_layers():
     assert not upward, "imports that go up a layer (foundation < models < applications < course < train):\n" + "\n".join(upward)
 
 
+def test_the_foundation_is_listed_bottom_up_in_the_packages_docstring():
+    """utils/__init__.py lists the foundation so that each module imports only those before it."""
+    import utils
+    listing = utils.__doc__.split("The foundation")[1].split("models/")[0]
+    order = [f"utils.{line.split()[0]}" for line in listing.splitlines()[1:] if line.strip()]
+    graph = import_graph()
+    foundation = [f"utils.{path.stem}" for path in UTILS.glob("*.py") if path.stem != "__init__" and layer(f"utils.{path.stem}") == 0]
+    assert sorted(order) == sorted(foundation), "every foundation module, once"
+    later = [f"{module} imports {target}, listed after it" for i, module in enumerate(order)
+             for target in graph[module] if target in order[i:]]
+    assert not later, "\n".join(later)
+
+
 def test_the_training_command_is_the_one_module_that_imports_every_model():
     graph = import_graph()
     models = {m for m in graph if m.startswith("utils.models.")}

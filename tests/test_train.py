@@ -219,6 +219,26 @@ def test_missing_files(tmp_path):
         checkpoints.load_checkpoint(nn.Linear(4, 1), "../escape", tmp_path)
 
 
+def test_final_loss_is_the_mean_of_the_last_steps_even_in_a_short_run():
+    assert training.final_loss([9.0] * 10 + [1.0] * 50) == 1.0
+    assert training.final_loss([2.0, 4.0]) == 3.0                      # 2 steps: their mean, not their sum over 50
+    assert training.final_losses({"generator": [2.0, 4.0]}) == {"generator": 3.0}
+
+
+def test_retraining_keeps_the_cards_notes_unless_the_recipe_writes_its_own(tmp_path):
+    def train_fn(model):
+        return {"seed": 0, "metrics": {}}
+    checkpoints.save_checkpoint(nn.Linear(4, 1), "tiny", {"seed": 0, "notes": "tried lr 1e-2 first", "scale_runs": [1],
+                                                          "metrics": {"mse": 9.0}}, tmp_path)
+    card = checkpoints.train_and_save(nn.Linear(4, 1), "tiny", train_fn, tmp_path)
+    assert card["notes"] == "tried lr 1e-2 first" and card["scale_runs"] == [1] and card["metrics"] == {}
+    assert checkpoints.read_card("tiny", tmp_path)["notes"] == "tried lr 1e-2 first"
+    card = checkpoints.train_and_save(nn.Linear(4, 1), "tiny", lambda model: {**train_fn(model), "notes": "new"}, tmp_path)
+    assert card["notes"] == "new"
+    (tmp_path / "tiny.json").write_text("{broken")                     # a broken card is replaced, not a reason to fail
+    assert "notes" not in checkpoints.train_and_save(nn.Linear(4, 1), "tiny", train_fn, tmp_path)
+
+
 def test_load_or_train(tmp_path):
     calls = []
 

@@ -2,19 +2,19 @@
 
 Laid out by role, flat inside each folder; imports only go down (a test checks for cycles).
 
-The foundation, at the bottom:
+The foundation, at the bottom (each module imports only those listed before it):
     runtime                 setup(): device (CUDA → MPS → CPU), seeding, versions
-    checkup                 doctor(): is this machine ready? versions, device, H.264, checkpoints, fonts
     video                   the (T, C, H, W) convention, the checks of inputs, conversions
     videofile               reading, writing and inspecting video files with PyAV
     data                    MovingDigits, BouncingShapes, real clips and stills, clip augmentation
     display                 videos inline, side by side, frame grids, optical-flow images, curves
-    metrics                 MSE (OpenSTL convention), PSNR, SSIM, sharpness, warping error (flicker)
     flow                    block matching, Lucas–Kanade, Horn–Schunck, warping, frame interpolation
+    metrics                 MSE (OpenSTL convention), PSNR, SSIM, sharpness, warping error (flicker)
     edit                    editing steps: trim, transitions, reframe following the motion, grade, captions
     blocks                  layers the models share: down/up-sampling, residual block, PatchGAN
     training                the training loops `fit` and `fit_gan`, with progress bars and live curves
     checkpoints             safetensors weights with JSON model cards, checked by sha256
+    checkup                 doctor(): is this machine ready? versions, device, H.264, checkpoints, fonts
 models/, one file per model family:
     evalnet                 the evaluation network and its measures (identity, motion, FVD-lite)
     convlstm                ConvLSTM video prediction (Shi et al. 2015)

@@ -23,6 +23,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load, save_file
 
 from utils.data import DATA
+from utils.video import describe
 
 CHECKPOINTS = DATA / "checkpoints"
 
@@ -45,6 +46,8 @@ def sha256_matches(path, expected):
 
 
 def _paths(name, directory):
+    if not isinstance(name, str):
+        raise TypeError(f"name: expected a checkpoint's name, such as 'vgan'; got {describe(name)}")
     if not re.fullmatch(r"[a-z0-9_\-]+", name):
         raise ValueError(f"checkpoint names use a-z, 0-9, '_' and '-'; got {name!r}")
     directory = Path(directory)
@@ -114,6 +117,10 @@ def load_checkpoint(model, name, directory=CHECKPOINTS):
     sha256 proves that the weights are the ones the card describes (nothing corrupt, truncated or
     swapped); it does not prove who made them — anyone who can replace the file can replace the
     card too."""
+    if not isinstance(model, torch.nn.Module):
+        hint = " The arguments the other way round? load_checkpoint(model, name)." if isinstance(model, str) else \
+            " A class? Build the model first: load_checkpoint(Model(), name)." if isinstance(model, type) else ""
+        raise TypeError(f"model: expected the model to load into (an nn.Module); got {describe(model)}.{hint}")
     weights, card = verified_weights(name, directory)
     weights_path, _ = _paths(name, directory)
     try:
@@ -168,12 +175,20 @@ def load_or_train(model, name, train, directory):
     return train_and_save(model, name, train, directory)
 
 
+KEPT_ON_RETRAINING = ("notes", "scale_runs")   # written by hand: the history of a recipe outlives one run of it
+
+
 def train_and_save(model, name, train, directory=CHECKPOINTS):
     """Call train(model) → card (recipe, seed, metrics), add its wall time and device, save.
+    The old card's KEPT_ON_RETRAINING entries pass to the new one, unless train returns its own.
     Under torchrun every process trains the same weights and only the first (rank 0) saves them,
     and the card records how many processes trained."""
+    try:
+        kept = {key: value for key, value in read_card(name, directory).items() if key in KEPT_ON_RETRAINING}
+    except CheckpointError:   # no card yet, or a broken one that this run replaces
+        kept = {}
     start = time.perf_counter()
-    card = dict(train(model))
+    card = {**kept, **train(model)}
     card.setdefault("wall_time_s", round(time.perf_counter() - start, 1))
     device = next(model.parameters()).device
     card.setdefault("device", f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else str(device))

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torchvision.utils import draw_bounding_boxes, flow_to_image, make_grid
 
-from utils.video import check_count, check_video, resize, to_uint8
+from utils.video import check_count, check_video, describe, resize, to_uint8
 from utils.videofile import write_video
 
 
@@ -72,7 +72,15 @@ def show_video(video, fps=8, title=None, width=None):
 
 
 def show_videos(videos, titles=None, fps=8, width=None):
-    """Play several videos side by side, each with its title, e.g. ground truth next to predictions."""
+    """Play several videos side by side, each with its title, e.g. ground truth next to predictions.
+    videos: a list of videos (T, C, H, W), a batch (B, T, C, H, W), or {title: video}."""
+    if isinstance(videos, dict) and titles is None:
+        titles, videos = list(videos), list(videos.values())
+    if isinstance(videos, torch.Tensor) and videos.ndim == 4:
+        raise ValueError(f"videos: expected several videos (a list, a batch (B, T, C, H, W) or {{title: video}}); got one video, "
+                         f"{describe(videos)}. Use show_video(video), or show_videos([video]).")
+    if not isinstance(videos, (list, tuple, torch.Tensor)) or not len(videos):
+        raise ValueError(f"videos: expected a non-empty list of videos, a batch or {{title: video}}; got {describe(videos)}")
     titles = titles or [None] * len(videos)
     if len(titles) != len(videos):
         raise ValueError(f"expected one title per video; got {len(titles)} titles for {len(videos)} videos")
@@ -87,6 +95,10 @@ def show_frames(videos, titles=None, every=1, max_frames=10, size=1.6, start=0):
     that start apart are each labelled). Returns nothing: the notebook shows the figure once (a
     returned figure would be shown a second time)."""
     videos = [videos] if isinstance(videos, torch.Tensor) else list(videos)
+    if not videos:
+        raise ValueError("videos: expected a video (T, C, H, W) or a list of them; got an empty list")
+    check_count(every, "every", meaning="a step between frames")
+    check_count(max_frames, "max_frames", meaning="a number of frames")
     if titles is not None and len(titles) != len(videos):
         raise ValueError(f"expected one title per video; got {len(titles)} titles for {len(videos)} videos")
     starts = [start] * len(videos) if isinstance(start, int) else list(start)
@@ -216,7 +228,12 @@ def show_architecture(model, *inputs, title=None, per_row=5):
 
 
 def plot_curves(curves, xlabel="step", ylabel="loss", title=None, logy=False, ax=None):
-    """Plot named curves {name: values}; used for training losses and for metric sweeps."""
+    """Plot named curves {name: values}, or one curve (a list of values, as training.fit returns);
+    used for training losses and for metric sweeps."""
+    if isinstance(curves, (list, tuple, np.ndarray, torch.Tensor)):
+        curves = {ylabel: curves}
+    if not isinstance(curves, dict):
+        raise TypeError(f"curves: expected {{name: values}} or a list of values; got {describe(curves)}")
     ax = ax or plt.subplots(figsize=(5, 3))[1]
     for name, values in curves.items():
         ax.plot(np.asarray(values, dtype=float), label=name)

@@ -18,16 +18,11 @@ import torch.nn.functional as F
 from utils.video import check_count, check_image, check_positive, check_video, describe, detect_cuts, resize
 
 CJK_FONTS = (  # Debian/Ubuntu, Fedora, Arch, macOS, Windows
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/System/Library/Fonts/PingFang.ttc",
-    "/System/Library/Fonts/STHeiti Medium.ttc",
-    "C:/Windows/Fonts/msyh.ttc",
-    "C:/Windows/Fonts/simhei.ttf",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/System/Library/Fonts/PingFang.ttc", "/System/Library/Fonts/STHeiti Medium.ttc",
+    "C:/Windows/Fonts/msyh.ttc", "C:/Windows/Fonts/simhei.ttf",
 )
 INSTALL_CJK_FONT = ("install one: Debian/Ubuntu `sudo apt install fonts-noto-cjk`, Fedora `sudo dnf install "
                     "google-noto-sans-cjk-fonts`, conda `conda install -c conda-forge font-ttf-noto-cjk` (then pass "
@@ -238,6 +233,11 @@ def motion_lefts(video, width, window=9):
 
 def crop_columns(video, lefts, width):
     """Frame t cropped to the columns lefts[t] … lefts[t] + width − 1: (T, C, H, width)."""
+    W, lefts = check_video(video).shape[-1], torch.as_tensor(lefts)
+    if not (isinstance(width, (int, np.integer)) and 0 < width <= W and lefts.shape == (len(video),) and not lefts.is_floating_point()
+            and 0 <= lefts.min() <= lefts.max() <= W - width):
+        raise ValueError(f"lefts, width: expected one whole column per frame ({len(video)}), each in 0 … {W} − width, "
+                         f"and 0 < width ≤ {W} (the frame's width); got {describe(lefts)}, {lefts.tolist()[:6]}…, and width {width!r}")
     return torch.stack([frame[:, :, left:left + width] for frame, left in zip(video, lefts)])
 
 

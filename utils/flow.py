@@ -204,15 +204,17 @@ FLOW_METHODS = {"block matching": block_matching, "Lucas–Kanade": lucas_kanade
                 "Horn–Schunck": horn_schunck, "TV-L1 (scikit-image)": tvl1}
 
 
-def motion_compensated_midframe(frame0, frame1, flow01, flow10, t=0.5):
-    """The frame at time t ∈ (0, 1) between frame0 and frame1, by warping both towards it.
+def intermediate_flows(flow01, flow10, t=0.5):
+    """The flows from the unknown frame at time t back to frames 0 and 1, approximated from the
+    two known flows as in Super SloMo (Jiang et al. 2018):  F_t→0 = −(1−t)t·F_0→1 + t²·F_1→0,
+                                                            F_t→1 = (1−t)²·F_0→1 − t(1−t)·F_1→0."""
+    return -(1 - t) * t * flow01 + t * t * flow10, (1 - t) ** 2 * flow01 - t * (1 - t) * flow10
 
-    The flows from the unknown frame t are approximated from the two known flows as in
-    Super SloMo (Jiang et al. 2018):  F_t→0 = −(1−t)t·F_0→1 + t²·F_1→0,
-                                      F_t→1 = (1−t)²·F_0→1 − t(1−t)·F_1→0.
-    """
-    flow_t0 = -(1 - t) * t * flow01 + t * t * flow10
-    flow_t1 = (1 - t) ** 2 * flow01 - t * (1 - t) * flow10
+
+def motion_compensated_midframe(frame0, frame1, flow01, flow10, t=0.5):
+    """The frame at time t ∈ (0, 1) between frame0 and frame1, by warping both towards it along
+    the intermediate_flows."""
+    flow_t0, flow_t1 = intermediate_flows(flow01, flow10, t)
     return (1 - t) * backward_warp(frame0, flow_t0) + t * backward_warp(frame1, flow_t1)
 
 
@@ -243,6 +245,8 @@ def double_frame_rate(video, method="blend", chunk=16):
     batches (N, C, H, W), such as the learned interpolator of lesson 05
     (utils.models.interpolator.load_interpolator().midframes)."""
     check_video(video)
+    if len(video) < 2:
+        raise ValueError(f"video: expected at least 2 frames to insert frames between; got {describe(video)}")
     if callable(method):
         make_middles, name = method, getattr(method, "__qualname__", "a function")
     else:
@@ -250,7 +254,10 @@ def double_frame_rate(video, method="blend", chunk=16):
     firsts, seconds = video[:-1], video[1:]
     middles = [make_middles(firsts[i:i + chunk], seconds[i:i + chunk])
                for i in tqdm(range(0, len(firsts), chunk), desc=f"interpolating ({name})", leave=False)]
-    middles = torch.cat(middles)
+    middles = check_video(torch.cat(middles), f"the middle frames of {name}")
+    if middles.shape != firsts.shape:
+        raise ValueError(f"the middle frames of {name}: expected one per pair of frames, {tuple(firsts.shape)}; "
+                         f"got {tuple(middles.shape)}")
     out = torch.empty(2 * len(video) - 1, *video.shape[1:], dtype=video.dtype, device=video.device)
     out[0::2], out[1::2] = video, middles
     return out

@@ -130,6 +130,9 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if cosine and budget is None else None
     base_lrs = [group["lr"] for group in optimizer.param_groups]
     start = clock()
+    if isinstance(batches, dict):
+        raise TypeError("batches: expected an iterable of batches or a function step → batch; got one batch (a dict). "
+                        "To train on it at every step, pass itertools.repeat(batch).")
     batch_iterator = None if callable(batches) else iter(batches)
     curves = _LiveCurves(desc, plot_every or max(steps // 10, 1), live_plot and rank == 0)
     losses = []
@@ -143,7 +146,10 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
             if cosine:
                 for group, base_lr in zip(optimizer.param_groups, base_lrs):
                     group["lr"] = base_lr * 0.5 * (1 + math.cos(math.pi * spent))
-        batch = batches(step) if batch_iterator is None else next(batch_iterator)
+        batch = batches(step) if batch_iterator is None else next(batch_iterator, None)
+        if batch is None:
+            raise ValueError(f"batches: ran out after {step} batches, and fit needs one per step ({steps} steps). "
+                             f"Pass fewer steps, more batches, or a function step → batch.")
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             try:
                 loss = loss_fn(trained, to_device(shard(batch, rank, processes), device))
@@ -194,9 +200,14 @@ def training_compute(parameters, tokens_seen):
     return 6 * parameters * tokens_seen
 
 
+def final_loss(losses, last=50, digits=4):
+    """The mean loss over the last `last` steps (all of them in a shorter run), for a model card."""
+    return round(sum(losses[-last:]) / len(losses[-last:]), digits)
+
+
 def final_losses(history, last=50):
-    """The mean of each loss over the last `last` steps, for a model card."""
-    return {name: round(sum(values[-last:]) / len(values[-last:]), 4) for name, values in history.items()}
+    """final_loss of each named loss of a history."""
+    return {name: final_loss(values, last) for name, values in history.items()}
 
 
 def fit_gan(gan, train_step, batches, steps, lr=2e-4, lr_discriminator=None, betas=(0.5, 0.999), device=None,

@@ -35,7 +35,7 @@ def _mixed_precision(x):
 def check_video(video, name="video"):
     """Return `video` unchanged if it follows the convention; otherwise raise a clear error."""
     if not isinstance(video, torch.Tensor):
-        hint = " Convert it with utils.video.from_numpy(array)." if isinstance(video, np.ndarray) else ""
+        hint = " Convert it with utils.video.from_numpy(array)." if isinstance(video, np.ndarray) else _dict_hint(video)
         raise TypeError(f"{name}: expected {EXPECTED}; got {describe(video)}.{hint}")
     if video.ndim != 4:
         hint = {
@@ -59,10 +59,16 @@ def check_video(video, name="video"):
     return video
 
 
+def _dict_hint(x):
+    """A data batch (a dict such as evalnet.benchmark's) passed where its clips belong."""
+    return " A data batch (a dict)? Pass its clips: batch['video']." if isinstance(x, dict) and "video" in x else ""
+
+
 def check_batch(batch, name="batch"):
     """Like `check_video`, for a batch of shape (B, T, C, H, W)."""
     if not isinstance(batch, torch.Tensor) or batch.ndim != 5:
-        hint = " One video (T, C, H, W)? Add a batch axis: video[None]." if isinstance(batch, torch.Tensor) and batch.ndim == 4 else ""
+        hint = " One video (T, C, H, W)? Add a batch axis: video[None]." if isinstance(batch, torch.Tensor) and batch.ndim == 4 \
+            else _dict_hint(batch)
         raise ValueError(f"{name}: expected a batch of videos (B, T, C, H, W); got {describe(batch)}.{hint}")
     check_video(rearrange(batch, "b t c h w -> (b t) c h w"), name)
     return batch
@@ -123,6 +129,9 @@ def _size(size, name):
 def from_numpy(frames):
     """(T, H, W, C) or (T, H, W) uint8 frames, as decoders give them → a course video (T, C, H, W)."""
     frames = np.asarray(frames)
+    if frames.ndim == 3 and frames.shape[-1] == 3:   # gray frames three pixels wide are not worth the ambiguity
+        raise ValueError(f"expected uint8 frames (T, H, W, C) or gray frames (T, H, W); got {describe(frames)}, "
+                         f"which looks like one RGB frame (H, W, 3). Add a time axis: frame[None].")
     if frames.ndim == 3:
         frames = frames[..., None]
     if frames.ndim != 4 or frames.shape[-1] not in (1, 3):

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from utils.applications.generate import digit_clips
 from utils.blocks import GROUPS
 from utils.models.evalnet import benchmark
-from utils.training import fit
+from utils.training import final_loss, fit
 from utils.video import check_batch
 
 SEEN = ("vgan", "convlstm", "pix2pix")              # the generators whose fakes it trains on
@@ -92,7 +92,7 @@ def train(model, steps=1200, batch_size=64, lr=2e-3, per_generator=1536, seed=0)
     return {"recipe": {"steps": steps, "batch_size": batch_size, "lr": lr, "schedule": "cosine",
                        "data": f"{len(real)} real MovingDigits clips (1 digit, 16 frames, train split) against "
                                f"{per_generator} fakes from each of {', '.join(SEEN)}, made from other train-split clips"},
-            "seed": seed, "final_loss": round(sum(losses[-50:]) / 50, 4), "metrics": evaluate(model)}
+            "seed": seed, "final_loss": final_loss(losses), "metrics": evaluate(model)}
 
 
 def test_clips(per_generator=128, seed=100):

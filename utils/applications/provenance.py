@@ -90,6 +90,9 @@ def sign_video(source, target, private_key, generator, checkpoint_sha256, edits)
 
 def parse(text):
     """A signed manifest's text → {"manifest": dict, "signature": bytes}, or ProvenanceError."""
+    if not isinstance(text, (str, bytes)):
+        hint = " read_tag gives None for a file that carries no manifest." if text is None else ""
+        raise ProvenanceError(f"expected a signed manifest's text; got {describe(text)}.{hint}")
     try:
         signed = json.loads(text)
     except json.JSONDecodeError as err:

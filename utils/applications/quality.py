@@ -23,6 +23,7 @@ over that of repeating the last given frame on the same clips, so that a ratio <
 model still beats doing nothing.
 """
 import torch
+from einops import rearrange, reduce
 
 from utils.data import MovingDigits
 from utils.flow import lucas_kanade
@@ -45,14 +46,15 @@ def _check_digit_clips(videos):
 def clip_measures(videos):
     """Each measure of the module docstring for each clip of videos (B, T, 1, 64, 64): {name: (B,)}."""
     _check_digit_clips(videos)
-    B, T = videos.shape[:2]
-    later, earlier = videos[:, 1:].flatten(0, 1), videos[:, :-1].flatten(0, 1)
-    flow = lucas_kanade(later, earlier).view(B, T - 1, 2, *videos.shape[-2:])     # where each pixel of frame t+1 was in frame t
+    B = videos.shape[0]
+    later, earlier = (rearrange(part, "b t c h w -> (b t) c h w") for part in (videos[:, 1:], videos[:, :-1]))
+    flow = rearrange(lucas_kanade(later, earlier), "(b t) v h w -> b t v h w", b=B)   # where each pixel of frame t+1 was in frame t
     flicker = torch.tensor([warping_error(clip, clip_flow) for clip, clip_flow in zip(videos, flow)])
     digits, velocity, _ = analyse(load_evaluator(), videos)
     return {"flicker": flicker,
             "identity drift": (digits[:, 1:] != digits[:, :1]).float().mean(dim=1),
-            "blur": frame_sharpness(videos[:, -4:].flatten(0, 1)).view(B, 4).mean(dim=1) / frame_sharpness(videos[:, 0]).clamp_min(1e-8),
+            "blur": reduce(frame_sharpness(rearrange(videos[:, -4:], "b t c h w -> (b t) c h w")), "(b t) -> b", "mean", b=B)
+                    / frame_sharpness(videos[:, 0]).clamp_min(1e-8),
             "frozen": (videos[:, 1:] - videos[:, :-1]).abs().mean(dim=(1, 2, 3, 4)),
             "speed": velocity.norm(dim=-1).mean(dim=1)}
 
@@ -69,14 +71,29 @@ def calibrate(real_videos, quantile=QUANTILE):
     return bounds
 
 
+def _check_measures(measures, thresholds, name="measured"):
+    """One set's clip_measures, with a threshold for each of its measures."""
+    if not (isinstance(measures, dict) and all(isinstance(values, torch.Tensor) for values in measures.values())):
+        hint = " Several sets ({set name: measures})? Use report()." if isinstance(measures, dict) else ""
+        raise TypeError(f"{name}: expected one set's clip_measures, {{measure: (B,) tensor}}; got {describe(measures)}.{hint}")
+    missing = sorted(set(measures) - set(thresholds))
+    if missing:
+        raise KeyError(f"thresholds: expected one (low, high) pair per measure, as calibrate() gives; none for {missing}")
+    return measures
+
+
 def flag(measured, thresholds):
     """{name: (B,) bool}, True where the clip's measure lies outside the name's thresholds."""
+    _check_measures(measured, thresholds)
     return {name: (values < thresholds[name][0]) | (values > thresholds[name][1]) for name, values in measured.items()}
 
 
 def report(measured, thresholds):
     """measured: {set name: clip_measures of its clips} → {set name: {flag: share of its clips
     flagged, "any": share with any flag}}."""
+    if not isinstance(measured, dict) or any(isinstance(values, torch.Tensor) for values in measured.values()):
+        hint = " One set's clip_measures? Name it: report({'my clips': measures}, thresholds)." if isinstance(measured, dict) else ""
+        raise TypeError(f"measured: expected {{set name: clip_measures of its clips}}; got {describe(measured)}.{hint}")
     table = {}
     for name, measures in measured.items():
         flags = flag(measures, thresholds)
@@ -87,6 +104,8 @@ def report(measured, thresholds):
 
 def furthest_beyond(measured, thresholds, flag_name):
     """(set name, clip index) of the clip that lies furthest beyond `flag_name`'s thresholds."""
+    if flag_name not in FLAGS:
+        raise KeyError(f"flag_name: expected one of {FLAGS}; got {flag_name!r}")
     low, high = thresholds[flag_name]
     beyond = {name: torch.maximum(low - m[flag_name], m[flag_name] - high) for name, m in measured.items()}
     name = max(beyond, key=lambda n: beyond[n].max())
@@ -103,9 +122,9 @@ def story_drift(stories, digits):
     B, N = stories.shape[:2]
     if len(digits) != B:
         raise ValueError(f"digits: expected one digit per story ({B}); got {len(digits)}")
-    read, _, _ = analyse(load_evaluator(), _check_digit_clips(stories.flatten(0, 1)))
-    identity = (read.view(B, N, -1) == digits.view(B, 1, 1)).float().mean(dim=2)               # (B, N)
-    last = frame_sharpness(stories[:, :, -4:].flatten(0, 2)).view(B, N, 4).mean(dim=2)
+    read, _, _ = analyse(load_evaluator(), _check_digit_clips(rearrange(stories, "b n t c h w -> (b n) t c h w")))
+    identity = (rearrange(read, "(b n) t -> b n t", b=B) == digits.view(B, 1, 1)).float().mean(dim=2)   # (B, N)
+    last = reduce(frame_sharpness(rearrange(stories[:, :, -4:], "b n t c h w -> (b n t) c h w")), "(b n t) -> b n", "mean", b=B, n=N)
     sharp = last / frame_sharpness(stories[:, 0, 0]).clamp_min(1e-8)[:, None]
     return {"identity": identity.mean(dim=0), "sharpness": sharp.median(dim=0).values}
 

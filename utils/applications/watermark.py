@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from einops import reduce
 
-from utils.video import check_video, describe, to_gray
+from utils.video import check_count, check_video, describe, to_gray
 
 PAYLOAD_BITS = 32
 SYNC = 8                   # frequencies always on: the detection score reads them
@@ -78,10 +78,11 @@ def key_frequencies(key):
             "phases": dict(zip(band, rng.uniform(0, 2 * np.pi, len(band))))}
 
 
-def _check_payload(bits):
+def _check_payload(bits, name="payload"):
     if not isinstance(bits, torch.Tensor) or bits.shape != (PAYLOAD_BITS,) or not ((bits == 0) | (bits == 1)).all():
-        raise ValueError(f"payload: expected {PAYLOAD_BITS} bits, a tensor of 0s and 1s of shape ({PAYLOAD_BITS},); "
-                         f"got {describe(bits)}")
+        hint = " The result of read()? Pass its bits: found['bits']." if isinstance(bits, dict) and "bits" in bits else ""
+        raise ValueError(f"{name}: expected {PAYLOAD_BITS} bits, a tensor of 0s and 1s of shape ({PAYLOAD_BITS},); "
+                         f"got {describe(bits)}.{hint}")
     return bits
 
 
@@ -202,11 +203,12 @@ def read(video, key):
     return {**best, "marked": best["score"] >= DETECTION_SCORE}
 
 
-def bit_accuracy(read_bits_, bits):
+def bit_accuracy(found_bits, bits):
     """The share of the 32 bits read right."""
-    return (read_bits_ == _check_payload(bits)).float().mean().item()
+    return (_check_payload(found_bits, "found_bits") == _check_payload(bits)).float().mean().item()
 
 
 def random_payload(seed):
     """32 random bits (a long tensor of 0s and 1s)."""
+    check_count(seed, "seed", minimum=0, meaning="a seed")
     return torch.randint(0, 2, (PAYLOAD_BITS,), generator=torch.Generator().manual_seed(seed))

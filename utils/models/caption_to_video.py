@@ -50,6 +50,7 @@ from utils.data import COLORS, DIRECTIONS, SHAPES
 from utils.models.flow_matching import DROP, STEPS, fit_latents, flow_matching_loss, sample_latents
 from utils.models.shape_classifier import FRAMES, RADIUS, SIZE, SPEED, agreement, load_judge, shape_clips
 from utils.models.space_time_transformer import SpaceTimeTransformer
+from utils.training import final_loss
 from utils.video import check_frames, describe
 
 BLOCK = 4                               # 4 × 4-pixel blocks become channels
@@ -172,7 +173,7 @@ def train(model, steps=2400, batch_size=64, lr=1e-3, clips=16_000, seed=0):
                        "optimizer": "AdamW, weight decay 0.01",
                        "loss": f"flow matching (velocity MSE, the network predicting the clean clip), logit(t) ~ "
                                f"N({TIME_MEAN:g}, 1); half the clips see their first frame; captions dropped with p = {DROP}",
-                       "final_loss": round(sum(losses[-50:]) / 50, 4)},
+                       "final_loss": final_loss(losses)},
             "data": f"{clips} BouncingShapes clips ({FRAMES} frames, {SIZE} × {SIZE}, radius {RADIUS}, "
                     f"{SPEED[0]:g}–{SPEED[1]:g} px/frame, train split, seed {seed}), none with a held-out caption",
             "held_out_captions": list(HELD_OUT_CAPTIONS),

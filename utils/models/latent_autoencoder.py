@@ -23,7 +23,7 @@ from utils.metrics import psnr
 from utils.models import vqvae
 from utils.models.evalnet import benchmark, digit_accuracy, load_evaluator
 from utils.models.svg import gaussian_kl, reparameterize
-from utils.training import fit
+from utils.training import final_loss, fit
 
 LATENT_CHANNELS = 8
 KL_WEIGHT = 1e-4
@@ -86,7 +86,7 @@ def train(model, steps=3000, batch_size=16, lr=2e-3, seed=0):
     return {"recipe": {"steps": steps, "batch_size": batch_size, "lr": lr, "schedule": "cosine",
                        "loss": f"MSE + {KL_WEIGHT} × KL(q(z|x) ‖ N(0, I)) per latent number",
                        "data": f"MovingDigits, 1 digit, {vqvae.FRAMES} frames, train split"},
-            "seed": seed, "final_loss": round(sum(losses[-50:]) / 50, 5), "metrics": evaluate(model)}
+            "seed": seed, "final_loss": final_loss(losses, digits=5), "metrics": evaluate(model)}
 
 
 @torch.no_grad()

@@ -16,8 +16,8 @@ from einops import rearrange
 
 from utils.checkpoints import load_checkpoint
 from utils.data import COLORS, DIRECTIONS, SHAPES, BouncingShapes
-from utils.training import fit
-from utils.video import check_batch
+from utils.training import final_loss, fit
+from utils.video import check_batch, describe
 
 FRAMES, SIZE = 8, 32                    # the caption model's clips: 8 frames of 32 × 32 RGB
 RADIUS, SPEED = 5, (1.0, 2.0)           # the shapes' radius (px) and speed range (px/frame)
@@ -72,17 +72,31 @@ def classifier_loss(model, batch):
 @torch.no_grad()
 def judge(classifier, videos, chunk=128):
     """Clips (B, 8, 3, 32, 32) → {"shape", "color", "direction"}: (B,) predicted indices."""
+    check_batch(videos, "videos")
     classifier.eval()
     device = next(classifier.parameters()).device
     parts = [classifier(part.to(device)) for part in videos.split(chunk)]
     return {key: torch.cat([p[i].argmax(1).cpu() for p in parts]) for i, key in enumerate(ATTRIBUTES)}
 
 
+def _attributes(caption):
+    """"a red circle moves left" → its (shape, color, direction) indices."""
+    words = caption.lower().split() if isinstance(caption, str) else []
+    if not (len(words) == 5 and words[0] == "a" and words[3] == "moves" and words[1] in COLORS and words[2] in SHAPES
+            and words[4] in DIRECTIONS):
+        raise ValueError(f"caption {caption!r}: expected 'a COLOR SHAPE moves DIRECTION' with COLOR in {list(COLORS)}, "
+                         f"SHAPE in {list(SHAPES)} and DIRECTION in {list(DIRECTIONS)}")
+    return SHAPES.index(words[2]), list(COLORS).index(words[1]), list(DIRECTIONS).index(words[4])
+
+
 def agreement(classifier, videos, captions):
     """How often the judge reads each attribute of the caption in the clip, and all three at once."""
-    wanted = [caption.split() for caption in captions]
-    expected = {"shape": [SHAPES.index(w[2]) for w in wanted], "color": [list(COLORS).index(w[1]) for w in wanted],
-                "direction": [list(DIRECTIONS).index(w[4]) for w in wanted]}
+    if isinstance(captions, str) or not isinstance(captions, (list, tuple)):
+        raise TypeError(f"captions: expected a list of captions, one per clip; got {describe(captions)}")
+    wanted = [_attributes(caption) for caption in captions]
+    if isinstance(videos, torch.Tensor) and len(videos) != len(captions):
+        raise ValueError(f"captions: expected one per clip ({len(videos)}); got {len(captions)}")
+    expected = {key: [w[i] for w in wanted] for i, key in enumerate(ATTRIBUTES)}
     seen = judge(classifier, videos)
     hits = {key: seen[key] == torch.tensor(expected[key]) for key in ATTRIBUTES}
     hits["all"] = hits["shape"] & hits["color"] & hits["direction"]
@@ -108,7 +122,7 @@ def train(model, steps=800, batch_size=64, lr=2e-3, seed=0):
     losses = fit(model, classifier_loss, batches, steps, optimizer=optimizer, cosine=True, desc="shape classifier")
     return {"recipe": {"steps": steps, "batch_size": batch_size, "lr": lr, "schedule": "cosine",
                        "loss": "cross-entropy of shape + colour + direction; Gaussian noise σ = 0.05 on the input",
-                       "final_loss": round(sum(losses[-50:]) / 50, 4)},
+                       "final_loss": final_loss(losses)},
             "seed": seed, "metrics": evaluate(model)}
 
 

@@ -25,7 +25,7 @@ from einops import rearrange
 from utils.blocks import GROUPS, straight_through_clamp
 from utils.data import MovingDigits
 from utils.models.evalnet import prediction_metrics
-from utils.training import fit
+from utils.training import final_loss, fit
 from utils.video import check_batch
 
 GIVEN = PREDICTED = 10
@@ -134,7 +134,7 @@ def train(model, steps=1500, batch_size=16, lr=3e-3, seed=0, cpu_budget=None):
     return {"recipe": {"steps": len(losses), "batch_size": batch_size, "lr": lr, "schedule": "cosine",
                        "loss": "MSE of the 10 predicted frames", "cpu_budget_s": cpu_budget,
                        "data": f"MovingDigits, 1 digit, {GIVEN} + {PREDICTED} frames, train split"},
-            "seed": seed, "final_loss": round(sum(losses[-50:]) / len(losses[-50:]), 5), "metrics": evaluate(model)}
+            "seed": seed, "final_loss": final_loss(losses, digits=5), "metrics": evaluate(model)}
 
 
 @torch.no_grad()

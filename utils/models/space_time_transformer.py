@@ -23,7 +23,7 @@ from einops import rearrange
 from utils.models import vqvae
 from utils.models.latent_autoencoder import LATENT_CHANNELS
 
-LATENT_FRAMES, LATENT_SIZE = 1 + (vqvae.FRAMES - 1) // vqvae.GROUP, 8   # 5 latent frames of 8 × 8
+LATENT_FRAMES, LATENT_SIZE = vqvae.LATENT_FRAMES, vqvae.LATENT_SIZE   # 5 latent frames of 8 × 8
 PATCH = 2             # latent cells per token side
 CLASSES = 10
 NO_LABEL = CLASSES    # the label embedding's extra row: "no label", for classifier-free guidance

@@ -23,10 +23,8 @@ the start is uncertain: after that the digit moves straight and bounces), and th
 What the squared error does here: where the decoder is unsure where the digit is (mostly after a
 bounce), its background stream paints a soft grey blob over the likely places — an average costs
 less squared error than a sharp guess in the wrong place. The samples move and best-of-N falls,
-but the digit is often lost after a bounce (see the card's identity_kept). We also trained a
-foreground-only decoder (every frame a warp of the given one, same recipe): it could not hedge
-with a blob, and did worse (identity 21%, FVD-lite 76). SAVP (Lee et al. 2018) adds an adversarial
-loss to such a VAE for this reason; lesson 03's VGAN shows what that term buys.
+but the digit is often lost after a bounce (see the card's identity_kept). SAVP (Lee et al. 2018)
+adds an adversarial loss to such a VAE for this reason; lesson 03's VGAN shows what that term buys.
 """
 import torch
 import torch.nn as nn
@@ -34,10 +32,10 @@ from einops import rearrange
 
 from utils.blocks import down
 from utils.data import MovingDigits
-from utils.models.evalnet import benchmark, image_to_video_metrics, measure
+from utils.models.evalnet import benchmark, image_to_video_metrics, static_frame_fvd_lite
 from utils.models.vgan import FRAMES, Generator
-from utils.training import fit
-from utils.video import check_count, check_frames
+from utils.training import final_loss, fit
+from utils.video import check_batch, check_count, check_frames, describe
 
 LATENT = 8
 KL_WEIGHT = 1.0       # λ
@@ -115,6 +113,13 @@ def generate(model, first_frames, samples=1, reparameterize_fn=reparameterize):
 def best_of(futures, true):
     """futures (N, B, T, ...), true (B, T, ...) → the mean over clips of the smallest MSE (OpenSTL,
     frames 1..) among the first n futures, for n = 1 … N: a list."""
+    check_batch(true, "true")
+    if not isinstance(futures, torch.Tensor) or futures.ndim != true.ndim + 1 or futures.shape[1:] != true.shape:
+        hint = " One future per clip? Sample several: generate(model, first_frames, samples=N)." \
+            if isinstance(futures, torch.Tensor) and futures.shape == true.shape else ""
+        raise ValueError(f"futures: expected N futures of the true clips, (N, {', '.join(map(str, true.shape))}); "
+                         f"got {describe(futures)}.{hint}")
+    check_batch(rearrange(futures, "n b t c h w -> (n b) t c h w"), "futures")
     errors = (futures[:, :, 1:] - true[None, :, 1:]).square().sum(dim=(3, 4, 5)).mean(dim=2)     # (N, B)
     return [errors[:n].min(dim=0).values.mean().item() for n in range(1, len(futures) + 1)]
 
@@ -130,7 +135,7 @@ def train(model, steps=2000, batch_size=16, lr=1e-3, seed=0):
     return {"recipe": {"steps": steps, "batch_size": batch_size, "lr": lr, "schedule": "cosine", "latent": LATENT,
                        "loss": f"negative ELBO: sum of squared errors + {KL_WEIGHT:g} × KL(posterior ‖ learned prior)",
                        "data": f"MovingDigits, 1 digit, {FRAMES} frames, train split"},
-            "seed": seed, "final_loss": round(sum(losses[-50:]) / 50, 2), "metrics": evaluate(model)}
+            "seed": seed, "final_loss": final_loss(losses, digits=2), "metrics": evaluate(model)}
 
 
 def evaluate(model, clips=256, samples=5):
@@ -140,6 +145,5 @@ def evaluate(model, clips=256, samples=5):
     metrics = image_to_video_metrics(lambda first: generate(model, first), clips)
     held_out = benchmark(clips)
     futures = generate(model, held_out["video"][:, 0], samples)
-    static = held_out["video"][:, :1].expand_as(held_out["video"])
     return {**metrics, **{f"best_of_{n}_mse": round(e, 2) for n, e in enumerate(best_of(futures, held_out["video"]), 1)},
-            "fvd_lite_static_frame": measure(static, held_out)["fvd_lite"]}
+            "fvd_lite_static_frame": static_frame_fvd_lite(clips)}

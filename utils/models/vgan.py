@@ -12,10 +12,9 @@ connections, the same in every frame), with a channel saying which frame is bein
 One change from the paper: our 3D stream does not paint the foreground's pixels; it outputs, for
 every frame, where to fetch them from in the given frame — a flow field (one displacement per
 16×16-pixel block, smoothly interpolated), used by lesson 02's backward warp:
-f_t = warp(x0, flow_t). We trained the paper's pixel-painting stream first, with the same losses
-and data, for 4000 steps (about 30 CPU minutes): its digits moved and were sharp, but lost their
-shape — the evaluation network recognised the given digit in 15% of the frames. A warp moves the
-digit without redrawing it, which a small model learns in minutes.
+f_t = warp(x0, flow_t). A warp moves the digit without redrawing it, so the digit keeps its shape,
+and a small model learns it in minutes; a painted foreground has to learn the shape too (the card's
+notes record what the paper's stream gave here).
 
 Which future? One frame does not say which way the digit will go. The first two numbers of z
 are a motion code, the digit's initial velocity / 4 px: in training read from the clip (as the
@@ -35,6 +34,7 @@ Objective (Goodfellow et al. 2014), as written in the course's source text:
 D outputs a logit and the losses use binary_cross_entropy_with_logits, which computes
 log σ(·) without overflow.
 """
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -43,9 +43,9 @@ from einops import rearrange, repeat
 from utils.blocks import down, up
 from utils.data import MovingDigits
 from utils.flow import backward_warp, blockwise
-from utils.models.evalnet import benchmark, image_to_video_metrics, measure
+from utils.models.evalnet import image_to_video_metrics, static_frame_fvd_lite
 from utils.training import final_losses, fit_gan
-from utils.video import check_batch, check_frames, check_video, describe
+from utils.video import check_batch, check_count, check_frames, describe
 
 FRAMES = 16
 NOISE = 16                     # numbers in z, the first two of them the motion code
@@ -62,6 +62,7 @@ def motion_code(velocity):
 
 def random_z(n, device=None, generator=None):
     """z for generating: a motion code of a random direction and speed, then noise. (n, NOISE)"""
+    check_count(n, "n", meaning="the number of codes")
     angle = torch.rand(n, generator=generator) * 2 * torch.pi
     speed = SPEED[0] + (SPEED[1] - SPEED[0]) * torch.rand(n, generator=generator)
     velocity = torch.stack([angle.cos(), angle.sin()], dim=1) * speed[:, None]
@@ -104,13 +105,9 @@ class Generator(nn.Module):
 
     def forward(self, first_frame, z=None, return_streams=False):
         """first_frame (B, 1, 64, 64) in [0, 1], z (B, NOISE) or None (random_z) → video (B, 16, 1, 64, 64)."""
-        if first_frame.ndim != 4 or first_frame.shape[1:] != (1, 64, 64):
-            raise ValueError(f"first_frame: expected a batch of gray 64×64 frames (B, 1, 64, 64); got {tuple(first_frame.shape)}")
-        check_video(first_frame, "first_frame")
+        check_frames(first_frame, "first_frame")
         B = first_frame.shape[0]
-        z = random_z(B, first_frame.device) if z is None else z
-        if not isinstance(z, torch.Tensor) or z.shape != (B, self.noise):
-            raise ValueError(f"z: expected a motion code of shape ({B}, {self.noise}); got {describe(z)}")
+        z = random_z(B, first_frame.device) if z is None else _check_z(z, B, self.noise)
         features, x = [], first_frame * 2 - 1
         for layer in self.encoder:
             x = layer(x)
@@ -211,12 +208,22 @@ def train_step(gan, optimizer_g, optimizer_d, batch, d_loss_fn=discriminator_los
     return {"discriminator": d_loss.item(), "generator (adversarial)": adversarial.item(), "L1": reconstruction.item()}
 
 
+def _check_z(z, count, noise):
+    if not (isinstance(z, torch.Tensor) and z.is_floating_point() and z.shape == (count, noise)):
+        hint = " Convert it with torch.from_numpy(z).float()." if isinstance(z, np.ndarray) else ""
+        raise ValueError(f"z: expected a float tensor of motion codes (B, {noise}) with B = {count}, as random_z gives; "
+                         f"got {describe(z)}.{hint}")
+    return z
+
+
 @torch.no_grad()
 def generate(model, first_frames, z=None):
     """first_frames (B, 1, 64, 64) → clips (B, 16, 1, 64, 64), on the CPU. model: a VideoGAN or
     a Generator."""
     check_frames(first_frames)
     generator = getattr(model, "generator", model)
+    if z is not None:
+        _check_z(z, len(first_frames), generator.noise)
     device = next(generator.parameters()).device
     generator.eval()
     return generator(first_frames.to(device), None if z is None else z.to(device)).float().cpu()
@@ -243,6 +250,4 @@ def evaluate(model, clips=256):
     with the FVD-lite of a static repeated first frame for comparison."""
     torch.manual_seed(0)
     metrics = image_to_video_metrics(lambda first: generate(model, first), clips)
-    held_out = benchmark(clips)
-    static = held_out["video"][:, :1].expand_as(held_out["video"])
-    return {**metrics, "fvd_lite_static_frame": measure(static, held_out)["fvd_lite"]}
+    return {**metrics, "fvd_lite_static_frame": static_frame_fvd_lite(clips)}

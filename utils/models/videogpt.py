@@ -37,11 +37,11 @@ from einops import rearrange
 from utils.checkpoints import CHECKPOINTS, load_checkpoint, sha256_file
 from utils.data import MovingDigits
 from utils.models import vqvae
-from utils.models.evalnet import benchmark, image_to_video_metrics, measure
-from utils.training import fit, rank_and_size, training_compute
+from utils.models.evalnet import benchmark, image_to_video_metrics, static_frame_fvd_lite
+from utils.training import final_loss, fit, rank_and_size, training_compute
 from utils.video import check_count, check_frames, check_positive, describe
 
-LATENT_FRAMES, LATENT_SIZE = 1 + (vqvae.FRAMES - 1) // vqvae.GROUP, 8
+LATENT_FRAMES, LATENT_SIZE = vqvae.LATENT_FRAMES, vqvae.LATENT_SIZE
 TOKENS_PER_FRAME = LATENT_SIZE * LATENT_SIZE      # 64: the first frame's tokens, the condition
 SEQUENCE = LATENT_FRAMES * TOKENS_PER_FRAME       # 320
 
@@ -186,7 +186,7 @@ def load_tokenizer():
 CPU_RECIPE = {"steps": 2000, "batch_size": 16, "lr": 1e-3, "clips": 12_000}
 # The GPU run trains for a fixed time, not a fixed number of steps: what a step of batch 256 costs
 # depends on the GPU (on one H100, 7,943 steps of batch 64 took 5.3 minutes: the card's scale_runs),
-# and a run lent for ten minutes must end, evaluated and saved, within them. The cosine runs along
+# and a device call limited to ten minutes must end, evaluated and saved, within them. The cosine runs along
 # the six minutes; 20,000 steps is only an upper bound. 48,000 clips: fewer repeats of each clip.
 GPU_RECIPE = {"steps": 20_000, "wall_budget_s": 360, "batch_size": 256, "lr": 1e-3, "clips": 48_000,
               "report_every": 1000}
@@ -267,7 +267,7 @@ def train(model, steps=None, recipe=None, seed=0):
                        "optimizer": "AdamW (0.9, 0.95), weight decay 0.1", "loss": "next-token cross-entropy on tokens 64…319",
                        "data": f"{clips} MovingDigits clips (1 digit, {vqvae.FRAMES} frames, train split), tokenised"},
             "tokenizer": {"checkpoint": "vqvae", "sha256": sha256_file(CHECKPOINTS / "vqvae.safetensors")},
-            "seed": seed, "final_loss": round(sum(losses[-50:]) / len(losses[-50:]), 4)}
+            "seed": seed, "final_loss": final_loss(losses)}
     if reports:
         card["held_out_reports"] = reports
     return {**card, "metrics": evaluate(model)}
@@ -282,7 +282,4 @@ def sampled_metrics(model, clips):
 
 def evaluate(model, clips=256):
     """`sampled_metrics` on 256 clips, with a static repeated first frame's FVD-lite for comparison."""
-    metrics = sampled_metrics(model, clips)
-    held_out = benchmark(clips)
-    static = held_out["video"][:, :1].expand_as(held_out["video"])
-    return {**metrics, "fvd_lite_static_frame": measure(static, held_out)["fvd_lite"]}
+    return {**sampled_metrics(model, clips), "fvd_lite_static_frame": static_frame_fvd_lite(clips)}

@@ -28,11 +28,12 @@ from utils.blocks import ResidualBlock, down, up
 from utils.data import MovingDigits
 from utils.metrics import psnr
 from utils.models.evalnet import benchmark
-from utils.training import fit
+from utils.training import final_loss, fit
 from utils.video import check_batch
 
 FRAMES = 17          # 1 + 4 groups of 4
 GROUP = 4            # frames per latent frame
+LATENT_FRAMES, LATENT_SIZE = 1 + (FRAMES - 1) // GROUP, 8   # a clip's latent: 5 frames of 8 × 8 cells
 CODES = 256          # K: codebook size, the transformer's vocabulary
 CODE_DIM = 32        # D
 COMMITMENT = 0.25    # β
@@ -169,7 +170,7 @@ def train(model, steps=2000, batch_size=16, lr=2e-3, seed=0, restart_every=100):
     return {"recipe": {"steps": steps, "batch_size": batch_size, "lr": lr, "schedule": "cosine",
                        "loss": f"MSE + codebook + {COMMITMENT} × commitment; dead codes restarted every {restart_every} steps",
                        "data": f"MovingDigits, 1 digit, {FRAMES} frames, train split"},
-            "seed": seed, "codes_restarted": sum(restarts), "final_loss": round(sum(losses[-50:]) / 50, 5),
+            "seed": seed, "codes_restarted": sum(restarts), "final_loss": final_loss(losses, digits=5),
             "metrics": evaluate(model)}
 
 
