@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from utils import checkpoints, display, edit, flow, metrics, training, video, videofile
-from utils.applications import provenance, quality, watermark
+from utils.applications import anonymise, provenance, quality, watermark
 from utils.models import (convlstm, cyclegan, evalnet, flow_matching, mocogan, shape_classifier, space_time_transformer,
                           svg, vgan, videogpt, vqvae)
 
@@ -219,6 +219,12 @@ MIX_UPS = {   # an argument a student could plausibly mix up, and the words that
     "no manifest to parse": (lambda: provenance.parse(None), "read_tag gives None"),
     "a crop window wider than the frame": (lambda: edit.crop_columns(VIDEO, [0] * 4, 9), r"0 < width ≤ 8"),
     "a crop window outside the frame": (lambda: edit.crop_columns(VIDEO, [6] * 4, 4), r"each in 0 … 8 − width"),
+    "one frame's box as the whole list": (lambda: anonymise.anonymise(VIDEO, [[1, 1, 4, 4], [1, 1], [], []]),
+                                           r"boxes\[1\]: expected boxes \(N, 4\)"),
+    "a box whose corners are swapped": (lambda: anonymise.pixelate_box(VIDEO[0], [6, 1, 2, 4]), "x0 ≤ x1"),
+    "several boxes to blur at once": (lambda: anonymise.gaussian_blur_box(VIDEO[0], [[1, 1, 4, 4]] * 2, 1.0),
+                                      "one box .*got 2"),
+    "faces of 0 pixels": (lambda: anonymise.detect_faces(VIDEO[0], min_size=0), "min_size: expected"),
 }
 
 

@@ -38,6 +38,7 @@ def detect_faces(image, min_size=MIN_FACE, max_size=None):
     """Frontal faces in one image (C, H, W): boxes (N, 4) as (x0, y0, x1, y1) in pixels, float."""
     check_image(image)
     H, W = image.shape[-2:]
+    check_count(min_size, "min_size", meaning="the smallest face in pixels")
     max_size = max_size or min(H, W)
     found = _cascade().detect_multi_scale(img=to_uint8(image[None])[0], scale_factor=1.1, step_ratio=1,
                                           min_size=(min_size, min_size), max_size=(max_size, max_size))
@@ -83,8 +84,28 @@ def track_faces(video, min_size=MIN_FACE, max_missed=MAX_MISSED):
     return {"boxes": boxes, "detections": detections, "reacquired": reacquired}
 
 
+def check_boxes(boxes, name="boxes"):
+    """Boxes (N, 4) as (x0, y0, x1, y1) with x0 ≤ x1 and y0 ≤ y1, as a float tensor; or a clear error."""
+    as_tensor = torch.as_tensor(boxes, dtype=torch.float32) if isinstance(boxes, (torch.Tensor, np.ndarray, list, tuple)) else None
+    if as_tensor is not None and as_tensor.ndim == 1 and len(as_tensor) in (0, 4):
+        as_tensor = as_tensor.reshape(-1, 4)                                  # one box, or none
+    if as_tensor is None or as_tensor.ndim != 2 or as_tensor.shape[1] != 4 or not as_tensor.isfinite().all() \
+            or (as_tensor[:, 2:] < as_tensor[:, :2]).any():
+        raise ValueError(f"{name}: expected boxes (N, 4) as (x0, y0, x1, y1) in pixels, x0 ≤ x1 and y0 ≤ y1, as "
+                         f"detect_faces gives; got {describe(boxes)}" + (f": {as_tensor.tolist()[:3]}" if as_tensor is not None else ""))
+    return as_tensor
+
+
+def _one_box(box):
+    boxes = check_boxes(box, "box")
+    if len(boxes) != 1:
+        raise ValueError(f"box: expected one box (x0, y0, x1, y1); got {len(boxes)}. Blur them one at a time: for box in boxes: …")
+    return boxes[0].round().long().tolist()
+
+
 def grow(boxes, share, size):
     """Boxes (N, 4) enlarged by `share` of their width and height on each side, kept inside size (H, W)."""
+    boxes = check_boxes(boxes)
     width, height = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     delta = torch.stack([-width, -height, width, height], dim=1) * share
     limit = torch.tensor([size[1], size[0], size[1], size[0]], dtype=torch.float32)
@@ -100,11 +121,11 @@ def gaussian_blur_box(image, box, sigma):
     x = torch.arange(-radius, radius + 1, dtype=image.dtype)
     kernel = torch.exp(-x ** 2 / (2 * sigma ** 2))
     kernel = kernel / kernel.sum()
+    x0, y0, x1, y1 = _one_box(box)
     C = image.shape[0]
     padded = F.pad(image[None], [radius] * 4, mode="replicate")
     blurred = F.conv2d(F.conv2d(padded, kernel.view(1, 1, 1, -1).expand(C, 1, 1, -1), groups=C),
                        kernel.view(1, 1, -1, 1).expand(C, 1, -1, 1), groups=C)[0]    # separable: rows, then columns
-    x0, y0, x1, y1 = torch.as_tensor(box).round().long().tolist()
     out = image.clone()
     out[:, y0:y1, x0:x1] = blurred[:, y0:y1, x0:x1]
     return out
@@ -114,7 +135,7 @@ def pixelate_box(image, box, cells=8):
     """`image` (C, H, W) with the region inside `box` replaced by `cells` × `cells` flat blocks."""
     check_image(image)
     check_count(cells, "cells", meaning="blocks across the box")
-    x0, y0, x1, y1 = torch.as_tensor(box).round().long().tolist()
+    x0, y0, x1, y1 = _one_box(box)
     out = image.clone()
     if x1 > x0 and y1 > y0:
         region = image[None, :, y0:y1, x0:x1]
@@ -134,8 +155,8 @@ def anonymise(video, boxes, method="blur", strength=None):
     if not isinstance(boxes, list) or len(boxes) != len(video):
         raise ValueError(f"boxes: expected a list of {len(video)} tensors (N_t, 4), one per frame; got {describe(boxes)}")
     frames = []
-    for frame, frame_boxes in zip(video, boxes):
-        for box in grow(frame_boxes, GROW, frame.shape[-2:]):
+    for t, (frame, frame_boxes) in enumerate(zip(video, boxes)):
+        for box in grow(check_boxes(frame_boxes, f"boxes[{t}]"), GROW, frame.shape[-2:]):
             if method == "blur":
                 frame = gaussian_blur_box(frame, box, strength or max(2.0, (box[2] - box[0]).item() / 4))
             else:
