@@ -225,6 +225,11 @@ MIX_UPS = {   # an argument a student could plausibly mix up, and the words that
     "several boxes to blur at once": (lambda: anonymise.gaussian_blur_box(VIDEO[0], [[1, 1, 4, 4]] * 2, 1.0),
                                       "one box .*got 2"),
     "faces of 0 pixels": (lambda: anonymise.detect_faces(VIDEO[0], min_size=0), "min_size: expected"),
+    "the GAN given to flow matching": (lambda: flow_matching.image_to_video(MODELS["vgan"], FIRST_FRAMES), "expected a SpaceTimeTransformer; got a VideoGAN"),
+    "the GAN given to the ConvLSTM": (lambda: convlstm.image_to_video(MODELS["vgan"], FIRST_FRAMES), "expected a ConvLSTMPredictor"),
+    "the prior given as VideoGPT's tokenizer": (lambda: videogpt.generate(MODELS["videogpt"], MODELS["videogpt"], FIRST_FRAMES),
+                                                "tokenizer: expected a VQVAE; got a VideoGPT"),
+    "a model class to generate with": (lambda: svg.generate(svg.StochasticPredictor, FIRST_FRAMES), "Build the model first"),
 }
 
 

@@ -112,6 +112,15 @@ def check_positive(value, name, meaning="a number"):
     return value
 
 
+def check_model(model, kind, name="model"):
+    """An instance of `kind` (a class or a tuple of classes), or a clear error saying what came."""
+    if not isinstance(model, kind):
+        kinds = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        hint = " A class? Build the model first, then load its checkpoint." if isinstance(model, type) else ""
+        raise TypeError(f"{name}: expected a {kinds}; got {describe(model)}.{hint}")
+    return model
+
+
 def _size(size, name):
     """(H, W) as two positive whole numbers, or a clear error."""
     try:

@@ -29,7 +29,7 @@ from utils.blocks import straight_through_clamp
 from utils.data import MovingDigits
 from utils.models.evalnet import image_to_video_metrics, prediction_metrics
 from utils.training import final_loss, fit
-from utils.video import check_batch, check_count, check_frames
+from utils.video import check_batch, check_count, check_frames, check_model
 
 PATCH = 4
 
@@ -152,6 +152,7 @@ def evaluate(model):
 @torch.no_grad()
 def image_to_video(model, first_frames, frames=16):
     """first_frames (B, 1, 64, 64) → clips (B, frames, 1, 64, 64) that start with them, on the CPU."""
+    check_model(model, ConvLSTMPredictor)
     check_frames(first_frames)
     check_count(frames, "frames", minimum=2, meaning="the clip's length (the given frame and more)")
     device = next(model.parameters()).device

@@ -51,7 +51,7 @@ from utils.models.evalnet import (analyse, benchmark, image_to_video_metrics, lo
 from utils.models.latent_autoencoder import load_autoencoder
 from utils.models.space_time_transformer import CLASSES, SpaceTimeTransformer
 from utils.training import final_loss, fit, training_compute
-from utils.video import check_count, check_frames, describe
+from utils.video import check_count, check_frames, check_model, describe
 
 DROP = 0.5            # in training, each condition is dropped with this probability
 STEPS = 24            # Euler steps when sampling (the lesson measures how few are enough)
@@ -117,6 +117,7 @@ def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, g
     too). trajectory=True also returns every x_t. `step` and `guide` are the two formulas of the
     loop (lesson 07's exercises can stand in for them); `noise` (B, 5, D, 8, 8), if given, is the
     starting point instead of a fresh draw."""
+    check_model(model, SpaceTimeTransformer)
     check_count(steps, "steps", meaning="the number of Euler steps")
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator: expected a torch.Generator, such as torch.Generator().manual_seed(0), or None; "
@@ -157,6 +158,7 @@ def decode(model, z):
 @torch.no_grad()
 def encode_frames(model, frames):
     """Still frames (B, 1, 64, 64) → their unit-scale latents (B, C, 8, 8), the image condition."""
+    check_model(model, SpaceTimeTransformer)
     check_frames(frames, "first frames")
     device = next(model.parameters()).device
     mean, _ = load_autoencoder().to(device).encode(frames.to(device)[:, None])

@@ -35,7 +35,7 @@ from utils.data import MovingDigits
 from utils.models.evalnet import benchmark, image_to_video_metrics, static_frame_fvd_lite
 from utils.models.vgan import FRAMES, Generator
 from utils.training import final_loss, fit
-from utils.video import check_batch, check_count, check_frames, describe
+from utils.video import check_batch, check_count, check_frames, check_model, describe
 
 LATENT = 8
 KL_WEIGHT = 1.0       # λ
@@ -101,6 +101,7 @@ def elbo_loss(model, batch):
 def generate(model, first_frames, samples=1, reparameterize_fn=reparameterize):
     """first_frames (B, 1, 64, 64) → futures (B, 16, 1, 64, 64), or (samples, B, ...) if samples > 1,
     on the CPU; each z drawn from the prior by reparameterize_fn."""
+    check_model(model, StochasticPredictor)
     check_frames(first_frames)
     check_count(samples, "samples", meaning="how many futures to draw")
     device = next(model.parameters()).device

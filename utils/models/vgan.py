@@ -45,7 +45,7 @@ from utils.data import MovingDigits
 from utils.flow import backward_warp, blockwise
 from utils.models.evalnet import image_to_video_metrics, static_frame_fvd_lite
 from utils.training import final_losses, fit_gan
-from utils.video import check_batch, check_count, check_frames, describe
+from utils.video import check_batch, check_count, check_frames, check_model, describe
 
 FRAMES = 16
 NOISE = 16                     # numbers in z, the first two of them the motion code
@@ -220,6 +220,7 @@ def _check_z(z, count, noise):
 def generate(model, first_frames, z=None):
     """first_frames (B, 1, 64, 64) → clips (B, 16, 1, 64, 64), on the CPU. model: a VideoGAN or
     a Generator."""
+    check_model(model, (VideoGAN, Generator))
     check_frames(first_frames)
     generator = getattr(model, "generator", model)
     if z is not None:

@@ -39,7 +39,7 @@ from utils.data import MovingDigits
 from utils.models import vqvae
 from utils.models.evalnet import benchmark, image_to_video_metrics, static_frame_fvd_lite
 from utils.training import final_loss, fit, rank_and_size, training_compute
-from utils.video import check_count, check_frames, check_positive, describe
+from utils.video import check_count, check_frames, check_model, check_positive, describe
 
 LATENT_FRAMES, LATENT_SIZE = vqvae.LATENT_FRAMES, vqvae.LATENT_SIZE
 TOKENS_PER_FRAME = LATENT_SIZE * LATENT_SIZE      # 64: the first frame's tokens, the condition
@@ -160,6 +160,8 @@ def clip_tokens(tokenizer, video):
 def generate(model, tokenizer, first_frames, temperature=1.0, top_k=16, generator=None):
     """first_frames (B, 1, 64, 64) → clips (B, 16, 1, 64, 64) on the CPU: tokenise the still,
     continue its tokens, decode. (The tokenizer's clips have 17 frames; the course's have 16.)"""
+    check_model(model, VideoGPT)
+    check_model(tokenizer, vqvae.VQVAE, "tokenizer")
     check_frames(first_frames)
     device = next(model.parameters()).device
     tokenizer.to(device).eval()
