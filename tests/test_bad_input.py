@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from utils import checkpoints, display, edit, flow, metrics, training, video, videofile
+import utils
+from utils import checkpoints, data, display, edit, flow, metrics, training, video, videofile
 from utils.applications import anonymise, provenance, quality, watermark
 from utils.models import (convlstm, cyclegan, evalnet, flow_matching, mocogan, shape_classifier, space_time_transformer,
                           svg, vgan, videogpt, vqvae)
@@ -230,6 +231,19 @@ MIX_UPS = {   # an argument a student could plausibly mix up, and the words that
     "the prior given as VideoGPT's tokenizer": (lambda: videogpt.generate(MODELS["videogpt"], MODELS["videogpt"], FIRST_FRAMES),
                                                 "tokenizer: expected a VQVAE; got a VideoGPT"),
     "a model class to generate with": (lambda: svg.generate(svg.StochasticPredictor, FIRST_FRAMES), "Build the model first"),
+    "a font by name": (lambda: edit.caption(VIDEO, "RIDE", font="no-such-font"), "font: expected a TrueType/OpenType file"),
+    "text 0 pixels high": (lambda: edit.caption(VIDEO, "RIDE", size=0), "size: expected the text height"),
+    "a flow window of 0": (lambda: flow.lucas_kanade(VIDEO[:1], VIDEO[1:2], window=0), "window: expected"),
+    "SSIM on frames smaller than its window": (lambda: metrics.ssim(VIDEO[:, :, :5, :5], VIDEO[:, :, :5, :5]), "at least 7 × 7"),
+    "reading from frame None": (lambda: videofile.read_video("any.mp4", start=None), "start: expected a frame index"),
+    "reading up to frame 2.5": (lambda: videofile.read_video("any.mp4", end=2.5), "end: expected a frame index"),
+    "a seed as a string": (lambda: utils.setup(seed="0"), "seed: expected a whole number"),
+    "clips of 0 frames": (lambda: data.MovingDigits(num_frames=0), "num_frames: expected"),
+    "a batch of 0 clips": (lambda: data.MovingDigits(num_frames=2, length=4).batch(0), "size: expected clips in a batch"),
+    "a negative watermark": (lambda: watermark.embed(torch.rand(16, 1, 128, 512), torch.zeros(32, dtype=torch.long), 1, strength=-1),
+                             "strength: expected"),
+    "MoCoGAN codes as whole numbers": (lambda: mocogan.generate(MODELS["mocogan"], *(code.long() for code in mocogan.random_codes(2))),
+                                       "content: expected z_C, a float tensor"),
 }
 
 

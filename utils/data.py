@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torchvision.transforms import v2
 
-from utils.video import check_image, detect_cuts, resize
+from utils.video import check_count, check_image, detect_cuts, resize
 from utils.videofile import read_video, video_info
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +56,8 @@ class MovingDigits(torch.utils.data.Dataset):
             raise ValueError(f"num_digits must be an int or (low, high) range within 1..3; got {num_digits!r}")
         if digit_size >= size:
             raise ValueError(f"digit_size ({digit_size}) must be smaller than the canvas ({size})")
+        check_count(num_frames, "num_frames", meaning="frames per clip")
+        check_count(length, "length", meaning="the number of clips")
         self.num_frames, self.size, self.digit_size = num_frames, size, digit_size
         self.num_digits, self.speed = (low, high), (speed, speed) if np.isscalar(speed) else tuple(speed)
         self.split, self.length, self.seed = split, length, seed
@@ -98,6 +100,7 @@ class MovingDigits(torch.utils.data.Dataset):
 
     def batch(self, size, start=0):
         """Items start..start+size-1 stacked: {"video": (B, T, 1, H, W), ...}."""
+        check_count(size, "size", meaning="clips in a batch")
         items = [self[i] for i in range(start, start + size)]
         return {key: torch.stack([item[key] for item in items]) for key in items[0]}
 

@@ -305,13 +305,16 @@ def caption(video, text, size=None, font=None, margin=0.08):
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"text: expected a non-empty string; got {describe(text) if not isinstance(text, str) else repr(text)}")
     T, C, H, W = video.shape
-    size = size or max(10, H // 12)
+    size = max(10, H // 12) if size is None else check_count(size, "size", meaning="the text height in pixels")
     if font is None and _needs_cjk(text):
         font = find_cjk_font()
         if font is None:
             raise RuntimeError(f"caption {text!r} has Chinese, Japanese or Korean characters and no CJK font was found; "
                                + INSTALL_CJK_FONT)
-    typeface = ImageFont.truetype(font, size) if font else ImageFont.load_default(size)
+    try:
+        typeface = ImageFont.truetype(font, size) if font else ImageFont.load_default(size)
+    except OSError as error:
+        raise ValueError(f"font: expected a TrueType/OpenType file (.ttf, .ttc, .otf); got {font!r}, which does not open ({error})") from None
     layer = Image.new("RGBA", (W, H), (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
     left, top, right, bottom = draw.textbbox((0, 0), text, font=typeface, stroke_width=max(1, size // 12))

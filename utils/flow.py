@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from utils.video import check_image, check_video, describe, to_gray
+from utils.video import check_count, check_image, check_video, describe, to_gray
 
 
 MAX_PIXELS = 1920 * 1088   # per frame; beyond Full HD the estimators take minutes on a CPU
@@ -104,6 +104,7 @@ def window_mean(x, window):
     """Mean over a window × window neighbourhood of every pixel (smaller at the borders).
     A box is separable: the mean over rows of the means along each row, 2·window additions a pixel
     instead of window² (the same values; several times faster for Lucas–Kanade's 15 × 15)."""
+    check_count(window, "window", meaning="a neighbourhood's side in pixels")
     rows = F.avg_pool2d(x, (1, window), stride=1, padding=(0, window // 2), count_include_pad=False)
     return F.avg_pool2d(rows, (window, 1), stride=1, padding=(window // 2, 0), count_include_pad=False)
 

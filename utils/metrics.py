@@ -52,6 +52,8 @@ def psnr(pred, target):
 def ssim(pred, target):
     """Mean over frames of scikit-image's SSIM (7×7 window, data range 1, channels averaged)."""
     pred, target = _frames(pred, target)
+    if min(pred.shape[-2:]) < 7:
+        raise ValueError(f"pred and target: expected frames of at least 7 × 7 pixels, SSIM's window; got {tuple(pred.shape[-2:])}")
     scores = [structural_similarity(p.numpy(), t.numpy(), data_range=1.0, channel_axis=0)
               for p, t in zip(pred, target)]
     return float(np.mean(scores))

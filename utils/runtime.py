@@ -1,4 +1,5 @@
 """Device choice, seeding, and the one-line setup report printed at the top of every notebook."""
+import numbers
 import os
 import platform
 import random
@@ -34,6 +35,8 @@ def join_torchrun(prefer=None):
 
 def seed_everything(seed):
     """Seed Python, NumPy and torch (all devices) so that a notebook re-runs identically."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed: expected a whole number ≥ 0; got {seed!r}")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds CUDA and MPS generators

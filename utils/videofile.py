@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from utils.video import check_positive, from_numpy, resize, to_gray, to_uint8
+from utils.video import check_count, check_positive, from_numpy, resize, to_gray, to_uint8
 
 
 class VideoFileError(ValueError):
@@ -83,7 +83,11 @@ def read_video(path, start=0, end=None, step=1, size=None, crop=None):
     Raises FileNotFoundError / VideoFileError for a missing, empty, corrupt or frameless file,
     and ValueError when the requested range holds no frame.
     """
-    if start < 0 or step < 1 or (end is not None and end <= start):
+    check_count(start, "start", minimum=0, meaning="a frame index")
+    check_count(step, "step", meaning="a step between frames")
+    if end is not None:
+        check_count(end, "end", meaning="a frame index (the first not read)")
+    if end is not None and end <= start:
         raise ValueError(f"expected 0 <= start < end and step >= 1; got start={start}, end={end}, step={step}")
     if crop is not None:
         top, left, height, width = crop

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from einops import reduce
 
-from utils.video import check_count, check_video, describe, to_gray
+from utils.video import check_count, check_positive, check_video, describe, to_gray
 
 PAYLOAD_BITS = 32
 SYNC = 8                   # frequencies always on: the detection score reads them
@@ -139,6 +139,7 @@ def embed(video, bits, key, strength=STRENGTH):
     The mark is added equally to every channel: it changes brightness, not colour."""
     _check_markable(video)
     _check_payload(bits)
+    check_positive(strength, "strength", meaning="the mark's amplitude")
     H, W = video.shape[-2:]
     tile = mark_tile(bits, key, informed_weights(video.cpu(), bits, key))
     mark = tile.to(video.device).repeat(-(-H // TILE), -(-W // TILE))[:H, :W]

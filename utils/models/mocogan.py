@@ -155,11 +155,11 @@ def train_step(gan, optimizer_g, optimizer_d, batch):
 @torch.no_grad()
 def generate(model, content, motion_noise):
     """Clips (B, T, 1, 64, 64) on the CPU for given codes (see random_codes)."""
-    if not (isinstance(content, torch.Tensor) and content.ndim == 2 and content.shape[1] == CONTENT):
-        raise ValueError(f"content: expected z_C of shape (B, {CONTENT}); got {describe(content)}")
-    if not (isinstance(motion_noise, torch.Tensor) and motion_noise.ndim == 3 and motion_noise.shape[2] == MOTION_NOISE
+    if not (isinstance(content, torch.Tensor) and content.is_floating_point() and content.ndim == 2 and content.shape[1] == CONTENT):
+        raise ValueError(f"content: expected z_C, a float tensor of shape (B, {CONTENT}); got {describe(content)}")
+    if not (isinstance(motion_noise, torch.Tensor) and motion_noise.is_floating_point() and motion_noise.ndim == 3 and motion_noise.shape[2] == MOTION_NOISE
             and motion_noise.shape[0] == content.shape[0] and motion_noise.shape[1] >= 2):
-        raise ValueError(f"motion_noise: expected ε of shape ({content.shape[0]}, T ≥ 2, {MOTION_NOISE}), "
+        raise ValueError(f"motion_noise: expected ε, a float tensor of shape ({content.shape[0]}, T ≥ 2, {MOTION_NOISE}), "
                          f"one code per frame; got {describe(motion_noise)}")
     generator = getattr(model, "generator", model)
     device = next(generator.parameters()).device
