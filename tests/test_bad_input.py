@@ -9,7 +9,7 @@ import torch
 
 import utils
 from utils import checkpoints, data, display, edit, flow, metrics, training, video, videofile
-from utils.applications import anonymise, provenance, quality, watermark
+from utils.applications import anonymise, provenance, quality, variations, watermark
 from utils.models import (convlstm, cyclegan, evalnet, flow_matching, mocogan, shape_classifier, space_time_transformer,
                           svg, vgan, videogpt, vqvae)
 
@@ -244,6 +244,9 @@ MIX_UPS = {   # an argument a student could plausibly mix up, and the words that
                              "strength: expected"),
     "MoCoGAN codes as whole numbers": (lambda: mocogan.generate(MODELS["mocogan"], *(code.long() for code in mocogan.random_codes(2))),
                                        "content: expected z_C, a float tensor"),
+    "a width given as a size": (lambda: data.load_clip_width("bikes", (144, 256)), "width: expected the width in pixels"),
+    "fewer crop windows than frames": (lambda: variations.motion_inside(torch.rand(12, 60), [0] * 3, 10),
+                                       "one left column per frame"),
 }
 
 

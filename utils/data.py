@@ -221,6 +221,7 @@ TRIPLET_SPLIT = 0.8  # frame interpolation: each clip's first 80 % trains, the r
 
 def load_clip_width(name, width, start=0, end=None):
     """A real clip resized to `width` pixels (height in proportion, a multiple of 4), as (video, fps)."""
+    check_count(width, "width", meaning="the width in pixels (the height follows)")
     info = video_info(clip_path(name))
     height = max(4, round(info["height"] * width / info["width"] / 4) * 4)
     return load_clip(name, start=start, end=end, size=(height, width))          # resized frame by frame, as decoded

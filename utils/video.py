@@ -35,7 +35,8 @@ def _mixed_precision(x):
 def check_video(video, name="video"):
     """Return `video` unchanged if it follows the convention; otherwise raise a clear error."""
     if not isinstance(video, torch.Tensor):
-        hint = " Convert it with utils.video.from_numpy(array)." if isinstance(video, np.ndarray) else _dict_hint(video)
+        hint = (" Convert it with utils.video.from_numpy(array) (uint8 frames as decoders give them) or torch.from_numpy(array)."
+                if isinstance(video, np.ndarray) else _dict_hint(video))
         raise TypeError(f"{name}: expected {EXPECTED}; got {describe(video)}.{hint}")
     if video.ndim != 4:
         hint = {

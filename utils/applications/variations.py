@@ -39,6 +39,10 @@ def main_motion(video):
 def motion_inside(profile, lefts, width):
     """The share of each frame's main motion `profile` (T, W) that lies in the columns
     lefts[t] … lefts[t] + width − 1: (T,). A frame without main motion counts as kept (1.0)."""
+    lefts = torch.as_tensor(lefts)
+    if not (isinstance(profile, torch.Tensor) and profile.ndim == 2 and lefts.shape == (len(profile),)):
+        raise ValueError(f"profile, lefts: expected a motion profile (T, W) and one left column per frame (T,); "
+                         f"got {describe(profile)} and {describe(lefts)}")
     inside = torch.stack([row[left:left + width].sum() for row, left in zip(profile, lefts.tolist())])
     total = profile.sum(dim=1)
     return torch.where(total > 0, inside / total.clamp(min=1e-12), torch.ones_like(total))

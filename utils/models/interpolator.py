@@ -104,6 +104,8 @@ class IFNet(nn.Module):
     def midframes(self, frame0, frame1, batch=8):
         """Middle frames of batches of frame pairs (N, C, H, W), in evaluation mode, a few at a time;
         gray frames are interpolated as RGB. The signature of flow.double_frame_rate's `method`."""
+        check_video(frame0, "frame0")
+        check_video(frame1, "frame1")
         device = next(self.parameters()).device
         channels = frame0.shape[1]
         frame0, frame1 = (f.expand(-1, 3, -1, -1) if channels == 1 else f for f in (frame0, frame1))
