@@ -31,6 +31,9 @@ def test_show_videos_side_by_side_and_title_count():
     assert html.count("<video") == 2
     with pytest.raises(ValueError, match="one title per video"):
         display.show_videos([torch.rand(4, 1, 16, 16)], ["a", "b"])
+    by_title = display.show_videos({"truth": torch.rand(4, 1, 16, 16), "guess": torch.rand(4, 1, 16, 16)}).data
+    assert by_title.count("<video") == 2 and by_title.index("truth") < by_title.index("guess")
+    assert "renamed" in display.show_videos({"truth": torch.rand(4, 1, 16, 16)}, ["renamed"]).data
     with pytest.raises(ValueError, match="expected"):
         display.show_video(torch.rand(4, 16, 16, 3))
     for width in ('200" onload="alert(1)', -5, 0, 2.5, True):

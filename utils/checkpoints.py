@@ -188,7 +188,9 @@ def train_and_save(model, name, train, directory=CHECKPOINTS):
     except CheckpointError:   # no card yet, or a broken one that this run replaces
         kept = {}
     start = time.perf_counter()
-    card = {**kept, **train(model)}
+    card = dict(train(model))
+    for key, value in kept.items():
+        card.setdefault(key, value)
     card.setdefault("wall_time_s", round(time.perf_counter() - start, 1))
     device = next(model.parameters()).device
     card.setdefault("device", f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else str(device))

@@ -74,8 +74,8 @@ def show_video(video, fps=8, title=None, width=None):
 def show_videos(videos, titles=None, fps=8, width=None):
     """Play several videos side by side, each with its title, e.g. ground truth next to predictions.
     videos: a list of videos (T, C, H, W), a batch (B, T, C, H, W), or {title: video}."""
-    if isinstance(videos, dict) and titles is None:
-        titles, videos = list(videos), list(videos.values())
+    if isinstance(videos, dict):
+        titles, videos = titles or list(videos), list(videos.values())
     if isinstance(videos, torch.Tensor) and videos.ndim == 4:
         raise ValueError(f"videos: expected several videos (a list, a batch (B, T, C, H, W) or {{title: video}}); got one video, "
                          f"{describe(videos)}. Use show_video(video), or show_videos([video]).")

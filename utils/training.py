@@ -115,6 +115,9 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
     DistributedDataParallel wrapper, so it must call the model's forward, not reach into its parts.
     A budget ends for every process when the first has spent it.
     """
+    if isinstance(batches, dict):
+        raise TypeError("batches: expected an iterable of batches or a function step → batch; got one batch (a dict). "
+                        "To train on it at every step, pass itertools.repeat(batch).")
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device).train()
     if report is not None and not (isinstance(report_every, int) and report_every > 0):
@@ -130,9 +133,6 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if cosine and budget is None else None
     base_lrs = [group["lr"] for group in optimizer.param_groups]
     start = clock()
-    if isinstance(batches, dict):
-        raise TypeError("batches: expected an iterable of batches or a function step → batch; got one batch (a dict). "
-                        "To train on it at every step, pass itertools.repeat(batch).")
     batch_iterator = None if callable(batches) else iter(batches)
     curves = _LiveCurves(desc, plot_every or max(steps // 10, 1), live_plot and rank == 0)
     losses = []
@@ -147,9 +147,11 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
                 for group, base_lr in zip(optimizer.param_groups, base_lrs):
                     group["lr"] = base_lr * 0.5 * (1 + math.cos(math.pi * spent))
         batch = batches(step) if batch_iterator is None else next(batch_iterator, None)
-        if batch is None:
+        if batch is None and batch_iterator is not None:
             raise ValueError(f"batches: ran out after {step} batches, and fit needs one per step ({steps} steps). "
                              f"Pass fewer steps, more batches, or a function step → batch.")
+        if batch is None:
+            raise ValueError(f"batches({step}) returned None: expected a batch. Does the function end with return?")
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             try:
                 loss = loss_fn(trained, to_device(shard(batch, rank, processes), device))

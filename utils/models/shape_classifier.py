@@ -84,7 +84,9 @@ def _attributes(caption):
     words = caption.lower().split() if isinstance(caption, str) else []
     if not (len(words) == 5 and words[0] == "a" and words[3] == "moves" and words[1] in COLORS and words[2] in SHAPES
             and words[4] in DIRECTIONS):
-        raise ValueError(f"caption {caption!r}: expected 'a COLOR SHAPE moves DIRECTION' with COLOR in {list(COLORS)}, "
+        unknown = [word for word in words if word not in ("a", "moves", *COLORS, *SHAPES, *DIRECTIONS)]
+        raise ValueError(f"caption {caption!r}{f' (unknown: {unknown})' if unknown else ''}: "
+                         f"expected 'a COLOR SHAPE moves DIRECTION' with COLOR in {list(COLORS)}, "
                          f"SHAPE in {list(SHAPES)} and DIRECTION in {list(DIRECTIONS)}")
     return SHAPES.index(words[2]), list(COLORS).index(words[1]), list(DIRECTIONS).index(words[4])
 

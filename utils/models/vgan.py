@@ -211,8 +211,8 @@ def train_step(gan, optimizer_g, optimizer_d, batch, d_loss_fn=discriminator_los
 def _check_z(z, count, noise):
     if not (isinstance(z, torch.Tensor) and z.is_floating_point() and z.shape == (count, noise)):
         hint = " Convert it with torch.from_numpy(z).float()." if isinstance(z, np.ndarray) else ""
-        raise ValueError(f"z: expected a float tensor of motion codes (B, {noise}) with B = {count}, as random_z gives; "
-                         f"got {describe(z)}.{hint}")
+        made_by = ", as random_z gives" if noise == NOISE else ""
+        raise ValueError(f"z: expected a float tensor of codes (B, {noise}) with B = {count}{made_by}; got {describe(z)}.{hint}")
     return z
 
 
