@@ -23,7 +23,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load, save_file
 
 from utils.data import DATA
-from utils.video import describe
+from utils.video import check_model, describe
 
 CHECKPOINTS = DATA / "checkpoints"
 
@@ -117,10 +117,10 @@ def load_checkpoint(model, name, directory=CHECKPOINTS):
     sha256 proves that the weights are the ones the card describes (nothing corrupt, truncated or
     swapped); it does not prove who made them — anyone who can replace the file can replace the
     card too."""
-    if not isinstance(model, torch.nn.Module):
-        hint = " The arguments the other way round? load_checkpoint(model, name)." if isinstance(model, str) else \
-            " A class? Build the model first: load_checkpoint(Model(), name)." if isinstance(model, type) else ""
-        raise TypeError(f"model: expected the model to load into (an nn.Module); got {describe(model)}.{hint}")
+    if isinstance(model, str):
+        raise TypeError(f"model: expected the model to load into (an nn.Module); got a str ({model!r}). "
+                        f"The arguments the other way round? load_checkpoint(model, name).")
+    check_model(model, torch.nn.Module)
     weights, card = verified_weights(name, directory)
     weights_path, _ = _paths(name, directory)
     try:

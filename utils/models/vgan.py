@@ -223,11 +223,9 @@ def generate(model, first_frames, z=None):
     check_model(model, (VideoGAN, Generator))
     check_frames(first_frames)
     generator = getattr(model, "generator", model)
-    if z is not None:
-        _check_z(z, len(first_frames), generator.noise)
     device = next(generator.parameters()).device
     generator.eval()
-    return generator(first_frames.to(device), None if z is None else z.to(device)).float().cpu()
+    return generator(first_frames.to(device), z.to(device) if isinstance(z, torch.Tensor) else z).float().cpu()   # forward checks z
 
 
 # ---------------------------------------------------------------------------------------------
