@@ -4,13 +4,14 @@ import math
 
 import av
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 import utils
-from utils import checkpoints, data, display, edit, flow, metrics, training, video, videofile
+from utils import checkpoints, data, display, edit, flow, leaderboard, metrics, training, video, videofile
 from utils.applications import anonymise, provenance, quality, variations, watermark
-from utils.models import (convlstm, cyclegan, evalnet, flow_matching, mocogan, shape_classifier, space_time_transformer,
+from utils.models import (caption_to_video, convlstm, cyclegan, evalnet, flow_matching, mocogan, shape_classifier, space_time_transformer,
                           svg, vgan, videogpt, vqvae)
 
 
@@ -130,7 +131,7 @@ def test_bad_parameters_are_explained(case):
 @pytest.mark.parametrize("options, words", [
     ({"fps": 0}, "fps: expected frames per second"),
     ({"fps": math.inf}, "fps: expected frames per second"),
-    ({"quality": 99}, "quality is x264's CRF"),
+    ({"quality": 99}, "quality: x264's CRF; expected a whole number from 0"),
 ])
 def test_write_video_errors_name_the_path(tmp_path, options, words):
     path = tmp_path / "clip.mp4"
@@ -174,6 +175,7 @@ HELD_OUT = {"video": CLIPS, "labels": torch.zeros(2, 16, dtype=torch.long)}
 ONE_SET_OF_MEASURES = {flag: torch.zeros(2) for flag in quality.FLAGS}
 THRESHOLDS = {flag: (0.0, 1.0) for flag in quality.FLAGS}
 CAPTIONS = ["a red circle moves left", "a blue square moves up"]
+CAPTION_MODEL = caption_to_video.CaptionToVideo(dim=32, depth=1, text_depth=1)
 SHAPE_CLIPS = torch.rand(2, 8, 3, 32, 32)
 MIX_UPS = {   # an argument a student could plausibly mix up, and the words that set it right
     "measure given clips for the benchmark batch": (lambda: evalnet.measure(CLIPS, CLIPS), "held_out: expected the benchmark batch"),
@@ -249,6 +251,70 @@ MIX_UPS = {   # an argument a student could plausibly mix up, and the words that
     "a width given as a size": (lambda: data.load_clip_width("bikes", (144, 256)), "width: expected the width in pixels"),
     "fewer crop windows than frames": (lambda: variations.motion_inside(torch.rand(12, 60), [0] * 3, 10),
                                        r"one left column per frame.*shape \(3,\)"),
+    "a flow laid out (H, W, 2)": (lambda: flow.motion_compensated_midframe(VIDEO[0], VIDEO[1], torch.zeros(2, 8, 8), torch.zeros(8, 8, 2)),
+                                 r"flow10: expected a flow \(2, H, W\) or \(N, 2, H, W\).*shape \(8, 8, 2\)"),
+    "a midframe at time 50 %": (lambda: flow.intermediate_flows(torch.zeros(2, 8, 8), torch.zeros(2, 8, 8), 50), "0 ≤ t ≤ 1; got 50"),
+    "a leaderboard measure by another name": (lambda: leaderboard.ranking([], "fvd"), "metric: expected one of .FVD-lite., .MSE."),
+    "a timeline event without its family": (lambda: display.plot_timeline([(2016, "VGAN", "GAN"), (2018, "MoCoGAN")]),
+                                            r"events\[1\]: expected \(year, label, family\); got \(2018, 'MoCoGAN'\)"),
+    "a re-encode at CRF 99": (lambda: videofile.reencode(VIDEO, quality=99), r"^quality: x264's CRF; .*got 99$"),
+    "a batch sliced past the end of the data": (lambda: training.fit(torch.nn.Linear(2, 1), lambda m, x: m(x).mean(),
+                                                                      lambda step: torch.zeros(4, 2)[2 * step:2 * step + 2], 3,
+                                                                      live_plot=False, progress=False),
+                                                 "the batch of step 2 is empty .* past the end of the data"),
+    "a loss as a Python number": (lambda: training.fit(torch.nn.Linear(2, 1), lambda m, x: m(x).mean().item(), [torch.zeros(1, 2)], 1,
+                                                       live_plot=False, progress=False), r"returned a float .* not loss\.item\(\)"),
+    "a loss per example": (lambda: training.fit(torch.nn.Linear(2, 1), lambda m, x: m(x), [torch.zeros(3, 2)], 1,
+                                                live_plot=False, progress=False), r"shape \(3, 1\) .* \.mean\(\)"),
+    "a model class to train": (lambda: training.fit(torch.nn.Linear, None, [torch.zeros(1, 2)], 1, live_plot=False, progress=False),
+                               "Build the model first"),
+    "a number of batches": (lambda: training.fit(torch.nn.Linear(2, 1), None, 5, 5, live_plot=False, progress=False),
+                            "batches: expected an iterable of batches .* got an int"),
+    "a GAN trainer given a predictor": (lambda: training.fit_gan(MODELS["convlstm"], vgan.train_step, [HELD_OUT], 1, live_plot=False),
+                                        "gan: expected a GAN with a .generator and a .discriminator .* got a ConvLSTMPredictor"),
+    "a GAN step that returns nothing": (lambda: training.fit_gan(MODELS["vgan"], lambda *parts: None, [HELD_OUT], 1, live_plot=False),
+                                        r"train_step returned None at step 0: expected the step's losses"),
+    "clips where a batch goes": (lambda: convlstm.prediction_loss(MODELS["convlstm"], CLIPS),
+                                 r"batch: expected a data batch, a dict with 'video'; .* \{'video': tensor, ...\}"),
+    "tokens where a batch goes": (lambda: videogpt.next_token_loss(MODELS["videogpt"], torch.zeros(2, 320, dtype=torch.long)),
+                                  "a dict with 'tokens'"),
+    "a seed for VGAN's codes": (lambda: vgan.random_z(2, generator=0), r"generator: expected a torch\.Generator"),
+    "a seed for MoCoGAN's codes": (lambda: mocogan.random_codes(2, generator=0), r"generator: expected a torch\.Generator"),
+    "a float number of MoCoGAN codes": (lambda: mocogan.random_codes(2.0), "n: expected the number of clips"),
+    "a seed for the camera noise": (lambda: cyclegan.camera_style(CLIPS[0], 0), r"generator: expected a torch\.Generator"),
+    "the caption model for image-to-video": (lambda: flow_matching.image_to_video(CAPTION_MODEL, FIRST_FRAMES, steps=1),
+                                             "expected the digit model, a SpaceTimeTransformer; got a CaptionToVideo"),
+    "the digit model for captions": (lambda: caption_to_video.caption_to_video(MODELS["flow"], CAPTIONS, steps=1),
+                                     "expected a CaptionToVideo; got a SpaceTimeTransformer"),
+    "an even flow window": (lambda: flow.lucas_kanade(VIDEO[:1], VIDEO[1:2], window=4), "window: expected an odd side"),
+    "a method name with a hyphen": (lambda: flow.double_frame_rate(VIDEO, "Lucas-Kanade"), "the names use an en dash"),
+    "a video where write_video's path goes": (lambda: videofile.write_video(VIDEO, "clip.mp4"), r"The path comes first"),
+    "a crop of two numbers": (lambda: videofile.read_video("any.mp4", crop=(100, 100)), r"crop: expected \(top, left, height, width\)"),
+    "the leaderboard table for its rows": (lambda: leaderboard.ranking(pd.DataFrame({"model": ["vgan"]}), "MSE"),
+                                           "rows: expected the list of rows .* Pass the rows it was made from"),
+    "a cost by another name": (lambda: leaderboard.plot_tradeoff([], "ms"), "cost: expected one of 'ms per clip'"),
+    "a frame's shape with its channels": (lambda: anonymise.grow(torch.tensor([[1.0, 1.0, 4.0, 4.0]]), 0.2, (3, 8, 8)),
+                                          r"size \(the frame's \(H, W\), e\.g\. image\.shape\[-2:\]\)"),
+    "a margin in percent": (lambda: anonymise.grow(torch.tensor([[1.0, 1.0, 4.0, 4.0]]), 20, (8, 8)), "share: expected a fraction"),
+    "a quantile in percent": (lambda: quality.calibrate(CLIPS, quantile=95), "quantile: expected the share"),
+    "the furthest clip of one unnamed set": (lambda: quality.furthest_beyond(ONE_SET_OF_MEASURES, THRESHOLDS, quality.FLAGS[0]), "Name it"),
+    "story digits as a list": (lambda: quality.story_drift(CLIPS[:, None], [3, 4]), r"digits: expected a \(B,\) tensor"),
+    "a data batch for the digits' flow": (lambda: cyclegan.digit_flow({"position": torch.zeros(2, 4, 3, 2)}), r"Pass its positions"),
+    "a GAN to read digits": (lambda: evalnet.analyse(MODELS["vgan"], CLIPS), "model: expected a VideoClassifier; got a VideoGAN"),
+    "all of analyse's results as features": (lambda: evalnet.frechet_distance(evalnet.analyse(evalnet.VideoClassifier(), CLIPS), np.zeros((2, 3))),
+                                             r"analyse returns \(digits, velocity, features\): pass its \[2\]"),
+    "the judge's loader as the judge": (lambda: shape_classifier.agreement(shape_classifier.load_judge, SHAPE_CLIPS, CAPTIONS),
+                                        "classifier: expected a ShapeClassifier; got a"),
+    "the prior as the tokenizer": (lambda: videogpt.tokenize_clips(MODELS["videogpt"], 2), "tokenizer: expected a VQVAE; got a VideoGPT"),
+    "the flow model as the autoencoder": (lambda: flow_matching.encode_clips(MODELS["flow"], 2), "autoencoder: expected a LatentAutoencoder"),
+    "frames where encoded frames go": (lambda: flow_matching.sample_latents(MODELS["flow"], FIRST_FRAMES, torch.tensor([1, 2]), steps=1),
+                                       r"first_latent: expected encoded first frames \(B, 8, 8, 8\), as encode_frames gives"),
+    "one label as a number": (lambda: flow_matching.sample_latents(MODELS["flow"], labels=7, steps=1), "labels: expected a long tensor"),
+    "fewer labels than first frames": (lambda: flow_matching.sample_latents(MODELS["flow"], torch.zeros(2, 8, 8, 8), torch.tensor([1]), steps=1),
+                                       "one label per first frame; got 2 and 1"),
+    "blocks of 0 pixels": (lambda: flow.block_matching(VIDEO[0], VIDEO[1], block=0), "block: expected a tile's side"),
+    "titled videos for a frame grid": (lambda: display.show_frames({"real": VIDEO}), r"show_frames\(list\(videos\.values\(\)\), titles=list\(videos\)\)"),
+    "Pareto points as a list": (lambda: leaderboard.pareto_front([("vgan", 2.47, 41.0)]), r"points: expected \{name: \(quality, cost\)\}.*got a list"),
 }
 
 

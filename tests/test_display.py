@@ -88,6 +88,16 @@ def test_boxes_are_drawn_on_every_frame():
         display.draw_boxes(still, torch.zeros(2, 3, 4))
 
 
+def test_each_frame_can_have_its_own_number_of_boxes():
+    still = torch.zeros(3, 1, 10, 12)
+    tracked = [torch.tensor([[2.0, 3.0, 8.0, 7.0]]), torch.zeros(0, 4), torch.tensor([[0.0, 0.0, 3.0, 3.0], [6.0, 5.0, 11.0, 9.0]])]
+    boxed = display.draw_boxes(still, tracked, color="white", width=1)
+    for frame, boxes in zip(boxed, tracked):
+        assert torch.equal(frame, display.draw_boxes(still[:1], boxes[None], color="white", width=1)[0] if len(boxes) else frame.new_zeros(frame.shape))
+    with pytest.raises(ValueError, match="or a list of 3 tensors .*got 2 sets"):
+        display.draw_boxes(still, tracked[:2])
+
+
 def test_figures():
     assert display.plot_curves({"loss": [3, 2, 1]}).get_lines()
     one_curve = display.plot_curves([3, 2, 1])   # what training.fit returns

@@ -54,6 +54,8 @@ def test_double_frame_rate_and_bad_method():
     assert doubled.shape == (7, 3, 16, 16) and torch.equal(doubled[0::2], clip)
     with pytest.raises(ValueError, match="unknown method"):
         flow.midframes(clip[:1], clip[1:2], "magic")
+    with pytest.raises(ValueError, match="unknown method 'magic'"):   # before any frame is made
+        flow.double_frame_rate(clip, "magic")
     with pytest.raises(ValueError, match="same shape"):
         flow.lucas_kanade(clip[0], clip[1, :, :8])
 

@@ -59,8 +59,10 @@ def test_the_true_motion_warps_each_frame_onto_the_next():
 
 
 def test_warping_error_explains_a_wrong_flow():
-    with pytest.raises(ValueError, match=r"one \(2, H, W\) field per pair of frames"):
+    with pytest.raises(ValueError, match=r"one \(2, H, W\) field per pair of frames, \(3, 2, 8, 8\); got .* shape \(4, 2, 8, 8\)$"):
         metrics.warping_error(torch.rand(4, 1, 8, 8), torch.zeros(4, 2, 8, 8))
+    with pytest.raises(ValueError, match=r"\(2, 3, 2, 8, 8\); got .* shape \(3, 2, 8, 8\)$"):
+        metrics.warping_error(torch.rand(2, 4, 1, 8, 8), torch.zeros(3, 2, 8, 8))
 
 
 def test_temporal_loss_is_zero_for_an_output_that_moves_with_the_digit():

@@ -3,6 +3,7 @@ shapes, clear errors, and the properties the lesson relies on."""
 import pytest
 import torch
 
+from utils.applications import scaling
 from utils.models import flow_matching, latent_autoencoder, space_time_transformer
 
 
@@ -149,12 +150,12 @@ def test_empty_background_gets_the_same_latent_wherever_the_digit_is():
 def test_scaling_curves_measure_loss_at_growing_compute():
     data = {"latent": torch.randn(48, 5, 8, 8, 8), "labels": torch.randint(0, 10, (48,))}
     held_out = {key: value[:16] for key, value in data.items()}
-    curves = flow_matching.scaling_curves((16, 32), data, held_out, steps=4, batch_size=8, points=2)
+    curves = scaling.scaling_curves((16, 32), data, held_out, steps=4, batch_size=8, points=2)
     assert list(curves) == [16, 32] and curves[32][0][0] > curves[16][0][0]
     (flops_1, loss_1), (flops_2, loss_2) = curves[16]
     assert flops_2 == 2 * flops_1 > 0 and loss_1 > 0 and loss_2 > 0
     model = space_time_transformer.SpaceTimeTransformer(dim=16, depth=2)
-    assert flops_2 == flow_matching.training_flops(model, 4, 8) == 6 * sum(p.numel() for p in model.parameters()) * 80 * 8 * 4
+    assert flops_2 == scaling.training_flops(model, 4, 8) == 6 * sum(p.numel() for p in model.parameters()) * 80 * 8 * 4
 
 
 def test_image_to_video_names_the_expected_first_frames():

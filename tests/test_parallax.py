@@ -19,15 +19,25 @@ def scene():
     return photo, disparity, known, square
 
 
+def _layers(scene):
+    photo, disparity, known, square = scene
+    return parallax.make_layers(photo, disparity, known, square)
+
+
 def test_the_near_mask_is_the_near_square(scene):
     photo, disparity, known, square = scene
     assert torch.equal(parallax.near_mask(disparity, known), square)
 
 
 def test_the_view_from_the_photos_own_camera_is_the_photo(scene):
-    photo, disparity, known, square = scene
-    layers = parallax.make_layers(photo, disparity, known, square)
-    assert torch.allclose(parallax.render(layers, 0.0), photo, atol=1e-5)
+    assert torch.allclose(parallax.render(_layers(scene), 0.0), scene[0], atol=1e-5)
+
+
+def test_a_path_renders_frame_by_frame(scene):
+    layers, path = _layers(scene), parallax.there_and_back(5, 2.0)
+    clip = parallax.animate(layers, path)
+    assert clip.shape == (5, 3, 40, 60)
+    assert torch.equal(clip[2], parallax.render(layers, path[2])) and torch.equal(clip[2], parallax.render(layers, 2.0))
 
 
 def test_a_camera_shift_moves_near_pixels_by_their_disparity_and_reveals_what_they_hid(scene):
@@ -71,6 +81,14 @@ def test_the_stereo_photo_comes_with_its_disparity():
     (lambda s: parallax.near_mask(s[1], s[2][None]), "known: expected a tensor of shape"),
     (lambda s: parallax.single_layer(s[0][0], s[1], 1.0), "photo: expected an image"),
     (lambda s: parallax.there_and_back(1), "frames: expected"),
+    (lambda s: parallax.render({"left": s[0], "disparity": s[1]}, 1.0), r"layers: expected the dict that make_layers returns .* keys \['disparity', 'left'\]"),
+    (lambda s: parallax.animate(_layers(s), 24), r"path: expected a sequence of shifts.* got an int"),
+    (lambda s: parallax.animate(_layers(s), parallax.there_and_back), r"Call it: there_and_back\(24\)"),
+    (lambda s: parallax.render(_layers(s), parallax.there_and_back(5)), r"shift: expected one number .* animate\(layers, path\)"),
+    (lambda s: parallax.render(_layers(s), float("nan")), "shift: expected one number .* got nan"),
+    (lambda s: parallax.make_layers({"left": s[0]}, s[1], s[2], s[3]), r"Pass photo\['left'\]"),
+    (lambda s: parallax.near_mask({"disparity": s[1]}, s[2]), r"Pass photo\['disparity'\]"),
+    (lambda s: parallax.revealed(_layers(s), s[3][None], 1.0), r"mask: expected a tensor of shape \(40, 60\)"),
 ])
 def test_bad_input_is_a_clear_error(scene, call, words):
     with pytest.raises(ValueError, match=words):

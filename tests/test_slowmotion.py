@@ -49,7 +49,9 @@ def test_score_compares_each_made_frame_with_the_frame_it_stands_for():
 
 @pytest.mark.parametrize("call, words", [
     (lambda: slowmotion.slow_motion(ramp(), 3), r"factor: expected one of \(2, 4, 8\)"),
-    (lambda: slowmotion.slow_motion(ramp(), 2, cuts=[9]), "cuts: expected frame indices 1…8"),
+    (lambda: slowmotion.slow_motion(ramp(), 2, cuts=[9]), r"cuts: expected a list of frame indices 1…8 .*got \[9\]"),
+    (lambda: slowmotion.slow_motion(ramp(), 2, cuts=3), r"cuts: expected a list .*got 3$"),
+    (lambda: slowmotion.slow_motion(ramp(), 2, "RIFE"), "unknown method 'RIFE'"),
     (lambda: slowmotion.score(ramp(frames=4), 4, "blend"), "expected at least 5 frames"),
     (lambda: slowmotion.hold_across_cut(torch.zeros(1, 2, 2), torch.ones(1, 2, 2), 0), "count: expected frames in the gap"),
     (lambda: slowmotion.slow_motion(torch.zeros(4, 8, 8), 2), "expected"),

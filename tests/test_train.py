@@ -44,6 +44,22 @@ def test_fit_accepts_an_iterable_and_stops_on_nan():
         training.fit(model, lambda m, b: m(b[0]).sum() * float("nan"), _regression_batch, steps=2, live_plot=False)
 
 
+def test_fit_gan_takes_batches_as_fit_does():
+    gan = nn.Module()
+    gan.generator, gan.discriminator = nn.Linear(4, 1), nn.Linear(1, 1)
+    seen = []
+
+    def train_step(gan, optimizer_g, optimizer_d, batch):
+        seen.append(batch)
+        return {"generator": 0.5}
+
+    batches = [_regression_batch(i) for i in range(3)]
+    history = training.fit_gan(gan, train_step, batches, 3, live_plot=False)
+    assert history == {"generator": [0.5] * 3} and all(torch.equal(a[0], b[0]) for a, b in zip(seen, batches))
+    with pytest.raises(ValueError, match=r"ran out after 3 batches"):
+        training.fit_gan(gan, train_step, batches, 4, live_plot=False)
+
+
 @pytest.mark.parametrize("budget, clock", [("cpu_budget", "process_time"), ("wall_budget", "perf_counter")])
 def test_fit_stops_at_its_budget_with_the_cosine_run_along_it(budget, clock, monkeypatch):
     # a clock that ticks 1 ms per reading: a machine that stalls near the end cannot cut the cosine short

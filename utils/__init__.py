@@ -43,6 +43,7 @@ applications/, built on the trained models:
     slowmotion              lesson 08: slow motion by interpolation, holding frames across cuts, scored on dropped frames
     parallax                a photo animated in 2.5-D: depth layers, inpainting, a camera path (a stereo pair as truth)
     variations              an ad master for every screen: reframing that keeps the subject, timed edits, delivery check
+    scaling                 lesson 07's scaling experiment: flow-matching transformers of several widths against compute
 course/, the course machinery:
     checker                 the engine of the exercise checkers (run_cases, describe, comparisons)
     lesson01 …              the checkers of each lesson's exercises

@@ -94,6 +94,9 @@ def show_frames(videos, titles=None, every=1, max_frames=10, size=1.6, start=0):
     longer video, `start` is the index of its first frame (one for all rows, or one per row: rows
     that start apart are each labelled). Returns nothing: the notebook shows the figure once (a
     returned figure would be shown a second time)."""
+    if isinstance(videos, dict):
+        raise TypeError("videos: expected a video (T, C, H, W) or a list of them; got a dict. "
+                        "Titled videos? show_frames(list(videos.values()), titles=list(videos)).")
     videos = [videos] if isinstance(videos, torch.Tensor) else list(videos)
     if not videos:
         raise ValueError("videos: expected a video (T, C, H, W) or a list of them; got an empty list")
@@ -127,15 +130,21 @@ def show_frames(videos, titles=None, every=1, max_frames=10, size=1.6, start=0):
 def draw_boxes(video, boxes, color="red", width=2):
     """The video (T, C, H, W) with boxes drawn on every frame (torchvision's draw_bounding_boxes):
     boxes (N, 4) as (x0, y0, x1, y1) in pixels, the same on every frame, or (T, N, 4), one set per
-    frame. Returns an RGB video (T, 3, H, W) in [0, 1]."""
+    frame, or a list of T tensors (N_t, 4), as many boxes on each frame as it has (a tracker's, say).
+    Returns an RGB video (T, 3, H, W) in [0, 1]."""
     check_video(video)
-    boxes = torch.as_tensor(boxes, dtype=torch.float32)
-    if boxes.ndim == 2:
+    per_frame = isinstance(boxes, (list, tuple)) and boxes and all(isinstance(b, torch.Tensor) for b in boxes)
+    boxes = [torch.as_tensor(b, dtype=torch.float32).reshape(-1, 4) for b in boxes] if per_frame \
+        else torch.as_tensor(boxes, dtype=torch.float32)
+    if not per_frame and boxes.ndim == 2:
         boxes = boxes.expand(len(video), -1, -1)
-    if boxes.ndim != 3 or boxes.shape[0] != len(video) or boxes.shape[-1] != 4:
-        raise ValueError(f"boxes: expected (N, 4) or ({len(video)}, N, 4) as (x0, y0, x1, y1); got {tuple(boxes.shape)}")
+    if (not per_frame and (boxes.ndim != 3 or boxes.shape[-1] != 4)) or len(boxes) != len(video):
+        got = f"{len(boxes)} sets" if per_frame else tuple(boxes.shape)
+        raise ValueError(f"boxes: expected (N, 4) or ({len(video)}, N, 4) as (x0, y0, x1, y1), or a list of "
+                         f"{len(video)} tensors (N_t, 4); got {got}")
     frames = (video.detach().cpu().clamp(0, 1) * 255).round().to(torch.uint8)
-    drawn = [draw_bounding_boxes(frame, frame_boxes, colors=color, width=width) for frame, frame_boxes in zip(frames, boxes)]
+    drawn = [draw_bounding_boxes(frame, frame_boxes, colors=color, width=width) if len(frame_boxes) else frame.expand(3, -1, -1)
+             for frame, frame_boxes in zip(frames, boxes)]
     return torch.stack(drawn).float() / 255
 
 
@@ -251,6 +260,11 @@ def plot_curves(curves, xlabel="step", ylabel="loss", title=None, logy=False, ax
 
 def plot_timeline(events, title=None, ax=None):
     """A timeline figure: events = [(year, label, family), ...]; one colour per family."""
+    if not (isinstance(events, (list, tuple)) and events):
+        raise ValueError(f"events: expected a non-empty list of (year, label, family); got {events!r}")
+    for i, event in enumerate(events):
+        if not (isinstance(event, (list, tuple)) and len(event) == 3):
+            raise ValueError(f"events[{i}]: expected (year, label, family); got {event!r}")
     years = sorted({year for year, _, _ in events})
     tallest = max(sum(1 for e in events if e[0] == year) for year in years)   # the most labels stacked on one year
     ax = ax or plt.subplots(figsize=(11, 1.4 + 1.2 * tallest))[1]

@@ -14,6 +14,8 @@ batches of frame pairs (N, C, H, W) and return flow (2, H, W) or (N, 2, H, W).
   on an image pyramid, warping as it goes, so that large motions become small ones.
 - TV-L1 (Zach, Pock & Bischof 2007) from scikit-image is the library reference.
 """
+import numbers
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -104,7 +106,8 @@ def window_mean(x, window):
     """Mean over a window × window neighbourhood of every pixel (smaller at the borders).
     A box is separable: the mean over rows of the means along each row, 2·window additions a pixel
     instead of window² (the same values; several times faster for Lucas–Kanade's 15 × 15)."""
-    check_count(window, "window", meaning="a neighbourhood's side in pixels")
+    if check_count(window, "window", meaning="a neighbourhood's side in pixels") % 2 == 0:
+        raise ValueError(f"window: expected an odd side, so that the window is centred on its pixel; got {window}")
     rows = F.avg_pool2d(x, (1, window), stride=1, padding=(0, window // 2), count_include_pad=False)
     return F.avg_pool2d(rows, (window, 1), stride=1, padding=(window // 2, 0), count_include_pad=False)
 
@@ -174,6 +177,8 @@ def horn_schunck(frame0, frame1, alpha=0.2, iterations=50, levels=3, warps=2):
 def block_matching(frame0, frame1, block=8, search=6):
     """One displacement per block × block tile: the shift within ±search pixels with the least
     mean absolute difference, as motion estimation in MPEG/H.264 encoders does it."""
+    check_count(block, "block", meaning="a tile's side in pixels")
+    check_count(search, "search", minimum=0, meaning="the largest shift tried, in pixels")
     gray0, gray1, batched = _pairs(frame0, frame1)
     height, width = gray0.shape[-2:]
     padded = F.pad(gray1, (search,) * 4, mode="replicate")
@@ -209,6 +214,13 @@ def intermediate_flows(flow01, flow10, t=0.5):
     """The flows from the unknown frame at time t back to frames 0 and 1, approximated from the
     two known flows as in Super SloMo (Jiang et al. 2018):  F_t→0 = −(1−t)t·F_0→1 + t²·F_1→0,
                                                             F_t→1 = (1−t)²·F_0→1 − t(1−t)·F_1→0."""
+    for name, flow in (("flow01", flow01), ("flow10", flow10)):
+        if not isinstance(flow, torch.Tensor) or flow.ndim not in (3, 4) or flow.shape[-3] != 2:
+            raise ValueError(f"{name}: expected a flow (2, H, W) or (N, 2, H, W) holding (dx, dy) in pixels; got {describe(flow)}")
+    if flow01.shape != flow10.shape:
+        raise ValueError(f"flow01 and flow10: expected the same shape; got {tuple(flow01.shape)} and {tuple(flow10.shape)}")
+    if isinstance(t, bool) or not isinstance(t, numbers.Real) or not 0 <= t <= 1:
+        raise ValueError(f"t: expected a time between the two frames, 0 ≤ t ≤ 1; got {t!r}")
     return -(1 - t) * t * flow01 + t * t * flow10, (1 - t) ** 2 * flow01 - t * (1 - t) * flow10
 
 
@@ -217,6 +229,13 @@ def motion_compensated_midframe(frame0, frame1, flow01, flow10, t=0.5):
     the intermediate_flows."""
     flow_t0, flow_t1 = intermediate_flows(flow01, flow10, t)
     return (1 - t) * backward_warp(frame0, flow_t0) + t * backward_warp(frame1, flow_t1)
+
+
+def _check_method(method):
+    if not (isinstance(method, str) and method in ("repeat", "blend", *FLOW_METHODS)):
+        dash = " (the names use an en dash, –)" if isinstance(method, str) and "-" in method else ""
+        raise ValueError(f"unknown method {method!r}; expected 'repeat', 'blend' or one of {list(FLOW_METHODS)}{dash}")
+    return method
 
 
 def midframes(frame0, frame1, method="blend"):
@@ -228,12 +247,10 @@ def midframes(frame0, frame1, method="blend"):
     check_video(frame1, "frame1")
     if frame0.shape != frame1.shape:
         raise ValueError(f"frame0 and frame1 must have the same shape; got {tuple(frame0.shape)} and {tuple(frame1.shape)}")
-    if method == "repeat":
+    if _check_method(method) == "repeat":
         return frame0.clone()
     if method == "blend":
         return 0.5 * (frame0 + frame1)
-    if method not in FLOW_METHODS:
-        raise ValueError(f"unknown method {method!r}; expected 'repeat', 'blend' or one of {list(FLOW_METHODS)}")
     estimate = FLOW_METHODS[method]
     flow01, flow10 = estimate(frame0, frame1), estimate(frame1, frame0)
     return motion_compensated_midframe(frame0, frame1, flow01, flow10).clamp(0, 1)
@@ -251,7 +268,7 @@ def double_frame_rate(video, method="blend", chunk=16):
     if callable(method):
         make_middles, name = method, getattr(method, "__qualname__", "a function")
     else:
-        make_middles, name = (lambda a, b: midframes(a, b, method)), method
+        make_middles, name = (lambda a, b: midframes(a, b, method)), _check_method(method)
     firsts, seconds = video[:-1], video[1:]
     middles = [make_middles(firsts[i:i + chunk], seconds[i:i + chunk])
                for i in tqdm(range(0, len(firsts), chunk), desc=f"interpolating ({name})", leave=False)]

@@ -28,12 +28,14 @@ import torch
 from utils.applications.generate import ALL_DIGIT_GENERATORS, digit_clips
 from utils.checkpoints import CHECKPOINTS, read_card
 from utils.models.evalnet import REFERENCE_SEED, analyse, benchmark, frechet_distance, load_evaluator, measure, reference_features
+from utils.video import describe
 
 REAL, STILL = "real clips", "first frame repeated"
 CONDITIONED_ON = {"pix2pix": "2 frames", "mocogan": "nothing"}   # the others: the first frame
 FIRST_STAGE = {"videogpt": "vqvae", "flow_matching": "latent_autoencoder"}
 LOWER_IS_BETTER = {"FVD-lite": True, "MSE": True, "identity kept": False, "SSIM": False}
 QUALITY = tuple(LOWER_IS_BETTER)
+COSTS = ("ms per clip", "parameters", "file MB", "training min")
 
 
 def cost(name):
@@ -95,12 +97,22 @@ def card_measures(name):
 
 def generators(rows):
     """The rows of the generators, without the two framing rows."""
+    if not (isinstance(rows, list) and all(isinstance(row, dict) and "model" in row for row in rows)):
+        hint = " A table? Pass the rows it was made from (measure_generators' list)." if hasattr(rows, "columns") else ""
+        raise TypeError(f"rows: expected the list of rows (dicts) that measure_generators returns; got {describe(rows)}.{hint}")
     return [row for row in rows if row["model"] not in (REAL, STILL)]
+
+
+def _check_column(value, name, choices):
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
 
 
 def ranking(rows, metric):
     """The generators best first by `metric` (see LOWER_IS_BETTER); those it does not apply to
     (NaN: MoCoGAN has no true continuation) are left out."""
+    _check_column(metric, "metric", QUALITY)
     measured = [row for row in generators(rows) if row[metric] == row[metric]]
     return [row["model"] for row in sorted(measured, key=lambda row: row[metric], reverse=not LOWER_IS_BETTER[metric])]
 
@@ -108,6 +120,8 @@ def ranking(rows, metric):
 def pareto_front(points):
     """points: {name: (quality, cost)}, both lower is better → the names no other point beats on
     both (at least as good on each, better on one), cheapest first: the choices worth making."""
+    if not isinstance(points, dict) or not all(isinstance(point, tuple) and len(point) == 2 for point in points.values()):
+        raise ValueError(f"points: expected {{name: (quality, cost)}}, e.g. {{'vgan': (2.47, 41.0)}}; got {describe(points)}")
     def beaten(name):
         q, c = points[name]
         return any(q2 <= q and c2 <= c and (q2, c2) != (q, c) for q2, c2 in points.values())
@@ -139,6 +153,8 @@ def plot_tradeoff(rows, cost, quality="FVD-lite", noise=None, ax=None):
     the band real clips span (`noise`: (low, high)) shaded: below its top, a generator is as close
     to real as sampling allows."""
     import matplotlib.pyplot as plt
+    _check_column(quality, "quality", QUALITY)
+    _check_column(cost, "cost", COSTS)
     ax = ax or plt.subplots(figsize=(5.5, 4))[1]
     points = {row["model"]: (row[quality], row[cost]) for row in generators(rows)}
     front = pareto_front(points)

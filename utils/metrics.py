@@ -20,7 +20,7 @@ from einops import rearrange
 from skimage.metrics import structural_similarity
 
 from utils.flow import warp_difference
-from utils.video import check_clips, check_video
+from utils.video import check_clips, check_video, describe
 
 PSNR_CAP = 100.0  # dB for identical frames, where 10·log10(1/0) would be infinite
 
@@ -80,12 +80,11 @@ def warping_error(video, flow):
     batched = isinstance(video, torch.Tensor) and video.ndim == 5
     frames = rearrange(video, "b t c h w -> (b t) c h w") if batched else video
     check_video(frames, "video")
+    *batch, T, _, H, W = video.shape
+    if not isinstance(flow, torch.Tensor) or flow.shape != (*batch, T - 1, 2, H, W):
+        raise ValueError(f"flow: expected one (2, H, W) field per pair of frames, {(*batch, T - 1, 2, H, W)}; got {describe(flow)}")
     if not batched:
-        video, flow = video[None], flow[None] if isinstance(flow, torch.Tensor) else flow
-    B, T, _, H, W = video.shape
-    if not isinstance(flow, torch.Tensor) or flow.shape != (B, T - 1, 2, H, W):
-        got = tuple(flow.shape) if isinstance(flow, torch.Tensor) else type(flow).__name__
-        raise ValueError(f"flow: expected one (2, H, W) field per pair of frames, {(B, T - 1, 2, H, W) if batched else (T - 1, 2, H, W)}; got {got}")
+        video, flow = video[None], flow[None]
     video, flow = video.detach().float().cpu(), flow.detach().float().cpu()
     return warp_difference(rearrange(video[:, :-1], "b t c h w -> (b t) c h w"), rearrange(video[:, 1:], "b t c h w -> (b t) c h w"),
                            rearrange(flow, "b t v h w -> (b t) v h w")).item()

@@ -19,6 +19,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from utils.display import plot_curves
+from utils.video import check_model, describe
 
 
 def to_device(batch, device):
@@ -115,9 +116,8 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
     DistributedDataParallel wrapper, so it must call the model's forward, not reach into its parts.
     A budget ends for every process when the first has spent it.
     """
-    if isinstance(batches, dict):
-        raise TypeError("batches: expected an iterable of batches or a function step → batch; got one batch (a dict). "
-                        "To train on it at every step, pass itertools.repeat(batch).")
+    check_model(model, torch.nn.Module)
+    batch_at = _batch_source(batches, steps)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device).train()
     if report is not None and not (isinstance(report_every, int) and report_every > 0):
@@ -133,7 +133,6 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if cosine and budget is None else None
     base_lrs = [group["lr"] for group in optimizer.param_groups]
     start = clock()
-    batch_iterator = None if callable(batches) else iter(batches)
     curves = _LiveCurves(desc, plot_every or max(steps // 10, 1), live_plot and rank == 0)
     losses = []
     bar = tqdm(range(steps) if budget is None else iter(range(steps)), desc=desc,  # no total under a budget
@@ -146,15 +145,10 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
             if cosine:
                 for group, base_lr in zip(optimizer.param_groups, base_lrs):
                     group["lr"] = base_lr * 0.5 * (1 + math.cos(math.pi * spent))
-        batch = batches(step) if batch_iterator is None else next(batch_iterator, None)
-        if batch is None and batch_iterator is not None:
-            raise ValueError(f"batches: ran out after {step} batches, and fit needs one per step ({steps} steps). "
-                             f"Pass fewer steps, more batches, or a function step → batch.")
-        if batch is None:
-            raise ValueError(f"batches({step}) returned None: expected a batch. Does the function end with return?")
+        batch = batch_at(step)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             try:
-                loss = loss_fn(trained, to_device(shard(batch, rank, processes), device))
+                loss = _checked_loss(loss_fn(trained, to_device(shard(batch, rank, processes), device)), step)
             except AttributeError as error:
                 if processes == 1:
                     raise
@@ -184,6 +178,42 @@ def fit(model, loss_fn, batches, steps, lr=1e-3, optimizer=None, cosine=False, d
     curves.close()
     model.eval()
     return losses
+
+
+def _batch_source(batches, steps):
+    """batches (an iterable of batches, or a function step → batch) → a function step → batch that
+    says what went wrong: one batch given for all, batches run out, None, an empty batch."""
+    if isinstance(batches, dict):
+        raise TypeError("batches: expected an iterable of batches or a function step → batch; got one batch (a dict). "
+                        "To train on it at every step, pass itertools.repeat(batch).")
+    if not callable(batches) and not hasattr(batches, "__iter__"):
+        raise TypeError(f"batches: expected an iterable of batches or a function step → batch; got {describe(batches)}")
+    iterator = None if callable(batches) else iter(batches)
+
+    def batch_at(step):
+        batch = batches(step) if iterator is None else next(iterator, None)
+        if batch is None and iterator is not None:
+            raise ValueError(f"batches: ran out after {step} batches, and training needs one per step ({steps} steps). "
+                             f"Pass fewer steps, more batches, or a function step → batch.")
+        if batch is None:
+            raise ValueError(f"batches({step}) returned None: expected a batch. Does the function end with return?")
+        sizes = [len(value) for value in (batch.values() if isinstance(batch, dict) else [batch])
+                 if isinstance(value, torch.Tensor) and value.ndim]
+        if sizes and min(sizes) == 0:
+            raise ValueError(f"the batch of step {step} is empty (0 examples): did a slice run past the end of the data? "
+                             f"Make more data, or train for fewer steps.")
+        return batch
+    return batch_at
+
+
+def _checked_loss(loss, step):
+    if not isinstance(loss, torch.Tensor):
+        hint = " Return the tensor itself, not loss.item()." if isinstance(loss, float) else ""
+        raise TypeError(f"the loss function returned {describe(loss)} at step {step}: expected a scalar tensor.{hint}")
+    if loss.numel() != 1:
+        raise ValueError(f"the loss function returned a tensor of shape {tuple(loss.shape)} at step {step}: expected one "
+                         f"number to minimise. Reduce it, e.g. with .mean().")
+    return loss
 
 
 def _share_spent(share, processes, device):
@@ -221,6 +251,11 @@ def fit_gan(gan, train_step, batches, steps, lr=2e-4, lr_discriminator=None, bet
     if rank_and_size()[1] > 1:
         raise RuntimeError("fit_gan trains in one process (its generator and discriminator are not wrapped in "
                            "DistributedDataParallel): run this recipe without torchrun")
+    check_model(gan, torch.nn.Module, "gan")
+    if not all(isinstance(getattr(gan, part, None), torch.nn.Module) for part in ("generator", "discriminator")):
+        raise TypeError(f"gan: expected a GAN with a .generator and a .discriminator (VideoGAN, Pix2Pix, MoCoGAN, CycleGAN); "
+                        f"got a {type(gan).__name__}")
+    batch_at = _batch_source(batches, steps)
     device = torch.device(device) if device is not None else next(gan.parameters()).device
     gan.to(device).train()
     optimizer_g = torch.optim.Adam(gan.generator.parameters(), lr=lr, betas=betas)
@@ -231,7 +266,10 @@ def fit_gan(gan, train_step, batches, steps, lr=2e-4, lr_discriminator=None, bet
     progress = tqdm(range(steps), desc=desc)
     for step in progress:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-            losses = train_step(gan, optimizer_g, optimizer_d, to_device(batches(step), device))
+            losses = train_step(gan, optimizer_g, optimizer_d, to_device(batch_at(step), device))
+        if not isinstance(losses, dict):
+            raise TypeError(f"train_step returned {describe(losses)} at step {step}: expected the step's losses as "
+                            f"{{name: number}}, e.g. {{'discriminator': 0.69, 'generator': 0.71}}")
         for name, value in losses.items():
             if not math.isfinite(value):
                 raise FloatingPointError(f"{name} loss became {value} at step {step}; lower the learning rate ({lr})")

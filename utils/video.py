@@ -24,7 +24,10 @@ def describe(x):
         return f"a {x.dtype} tensor of shape {tuple(x.shape)}"
     if isinstance(x, np.ndarray):
         return f"a NumPy array of shape {x.shape} and dtype {x.dtype}"
-    return f"a {type(x).__name__}"
+    if x is None:
+        return "None"
+    kind = type(x).__name__
+    return f"{'an' if kind[0] in 'aeiouAEIOU' else 'a'} {kind}"
 
 
 def _mixed_precision(x):
@@ -63,6 +66,15 @@ def check_video(video, name="video"):
 def _dict_hint(x):
     """A data batch (a dict such as evalnet.benchmark's) passed where its clips belong."""
     return " A data batch (a dict)? Pass its clips: batch['video']." if isinstance(x, dict) and "video" in x else ""
+
+
+def batch_field(batch, key, name="batch"):
+    """batch[key] of a data batch (a dict, such as MovingDigits.batch gives), or a clear error."""
+    if not isinstance(batch, dict) or key not in batch:
+        got = f"a dict with keys {sorted(batch)}" if isinstance(batch, dict) else describe(batch)
+        hint = f" A tensor alone? Put it in a dict: {{{key!r}: tensor, ...}}." if isinstance(batch, torch.Tensor) else ""
+        raise TypeError(f"{name}: expected a data batch, a dict with {key!r}; got {got}.{hint}")
+    return batch[key]
 
 
 def check_batch(batch, name="batch"):
@@ -113,6 +125,14 @@ def check_positive(value, name, meaning="a number"):
     return value
 
 
+def check_generator(generator):
+    """A torch.Generator or None (a seed is not one), or a clear error."""
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator: expected a torch.Generator, such as torch.Generator().manual_seed(0), or None; "
+                        f"got {describe(generator)}")
+    return generator
+
+
 def check_model(model, kind, name="model"):
     """An instance of `kind` (a class or a tuple of classes), or a clear error saying what came."""
     if not isinstance(model, kind):
@@ -122,7 +142,7 @@ def check_model(model, kind, name="model"):
     return model
 
 
-def _size(size, name):
+def check_size(size, name="size"):
     """(H, W) as two positive whole numbers, or a clear error."""
     try:
         height, width = size
@@ -165,14 +185,14 @@ def to_uint8(video):
 def resize(video, size):
     """Resize every frame to `size` = (H, W) with antialiasing, so downscaling does not alias."""
     check_video(video)
-    out = F.interpolate(video, size=_size(size, "size"), mode="bilinear", antialias=True, align_corners=False)
+    out = F.interpolate(video, size=check_size(size), mode="bilinear", antialias=True, align_corners=False)
     return out.clamp(0, 1)
 
 
 def center_crop(video, size):
     """Crop the central (H, W) region of every frame."""
     check_video(video)
-    height, width = _size(size, "size")
+    height, width = check_size(size)
     top, left = (video.shape[2] - height) // 2, (video.shape[3] - width) // 2
     if top < 0 or left < 0:
         raise ValueError(f"crop {size} is larger than the frames {tuple(video.shape[2:])}")

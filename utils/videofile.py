@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from utils.video import check_count, check_positive, from_numpy, resize, to_gray, to_uint8
+from utils.video import check_count, check_positive, check_video, describe, from_numpy, resize, to_gray, to_uint8
 
 
 class VideoFileError(ValueError):
@@ -31,9 +31,15 @@ def _pyav():
     return av
 
 
+def _check_path(path, hint=""):
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path: expected a file path (a str or pathlib.Path); got {describe(path)}.{hint}")
+    return Path(path)
+
+
 def _open(path):
     av = _pyav()
-    path = Path(path)
+    path = _check_path(path)
     if not path.exists():
         raise FileNotFoundError(f"video file not found: {path}")
     if path.is_dir():
@@ -90,6 +96,8 @@ def read_video(path, start=0, end=None, step=1, size=None, crop=None):
     if end is not None and end <= start:
         raise ValueError(f"expected 0 <= start < end and step >= 1; got start={start}, end={end}, step={step}")
     if crop is not None:
+        if not (isinstance(crop, (tuple, list)) and len(crop) == 4 and all(isinstance(n, int) for n in crop)):
+            raise ValueError(f"crop: expected (top, left, height, width), four whole numbers of source pixels; got {crop!r}")
         top, left, height, width = crop
         if top < 0 or left < 0 or height < 1 or width < 1:
             raise ValueError(f"crop: expected (top, left, height, width) with top, left >= 0 and a size of at least "
@@ -124,6 +132,12 @@ def read_video(path, start=0, end=None, step=1, size=None, crop=None):
     return torch.cat(frames), fps
 
 
+def _check_quality(quality, name="quality"):
+    if isinstance(quality, bool) or not isinstance(quality, numbers.Integral) or not 0 <= quality <= 51:
+        raise ValueError(f"{name}: x264's CRF; expected a whole number from 0 (lossless) to 51 (worst), got {quality!r}")
+    return quality
+
+
 def write_video(path, video, fps=10, quality=18, progress=True):
     """Write a course video to .mp4 (H.264, yuv420p, faststart: plays in browsers) or .gif, with a
     progress bar unless progress=False. Returns the path.
@@ -131,11 +145,9 @@ def write_video(path, video, fps=10, quality=18, progress=True):
     quality is x264's CRF: 0 is lossless, 18 looks lossless, 28 is small. GIF stores frame delays
     in 1/100 s, so a GIF's frame rate is approximate (12 fps plays at 12.5).
     """
-    path = Path(path)
+    path = _check_path(path, " A video? The path comes first: write_video(path, video)." if isinstance(path, torch.Tensor) else "")
     check_positive(fps, f"{path}: fps", "frames per second")
-    if isinstance(quality, bool) or not isinstance(quality, numbers.Integral) or not 0 <= quality <= 51:
-        raise ValueError(f"{path}: quality is x264's CRF; expected a whole number from 0 (lossless) to 51 (worst), "
-                         f"got {quality!r}")
+    _check_quality(quality, f"{path}: quality")
     if path.suffix.lower() not in (".mp4", ".gif"):
         raise ValueError(f"{path}: expected a path ending in .mp4 or .gif")
     if not path.parent.is_dir():
@@ -232,6 +244,9 @@ def reencode(video, quality=23, fps=25):
     """The clip (T, C, H, W) after a trip through H.264 at CRF `quality`: written to a temporary MP4
     and read back, at its own size and channels (write_video pads odd sizes and stores gray as RGB;
     both are undone)."""
+    check_video(video)
+    _check_quality(quality)
+    check_positive(fps, "fps", "frames per second")
     with tempfile.TemporaryDirectory() as folder:
         path = write_video(Path(folder) / "reencoded.mp4", video, fps=fps, quality=quality, progress=False)
         frames, _ = read_video(path)

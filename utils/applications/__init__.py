@@ -1,3 +1,3 @@
-"""Applications built on the trained models (lessons 05, 06 and 08): above models/, below the course
+"""Applications built on the models (lessons 05 to 08): above models/, below the course
 machinery and the commands. Each imports the foundation, models/ and, where it builds on one,
 another application (the detector's fakes come from `generate`)."""

@@ -18,6 +18,9 @@ The photo is the left view of a Middlebury stereo pair (Scharstein et al. 2014, 
 scikit-image as `stereo_motorcycle`) with its measured disparity: at s = 1 the camera stands where
 the right camera stood, and the right photo is the truth to compare with.
 """
+import math
+import numbers
+
 import numpy as np
 import skimage.data
 import skimage.filters
@@ -30,11 +33,45 @@ import torch.nn.functional as F
 from utils.flow import backward_warp
 from utils.video import check_count, check_image, describe
 
+LAYERS = ("foreground", "alpha", "foreground_disparity", "background", "background_disparity")
+
 
 def _check_map(values, name, shape):
     if not isinstance(values, torch.Tensor) or tuple(values.shape) != tuple(shape):
-        raise ValueError(f"{name}: expected a tensor of shape {tuple(shape)} (one value per pixel of the photo); got {describe(values)}")
+        hint = f" The stereo photo's dict? Pass photo[{name!r}]." if isinstance(values, dict) and name in values else ""
+        raise ValueError(f"{name}: expected a tensor of shape {tuple(shape)} (one value per pixel of the photo); "
+                         f"got {describe(values)}.{hint}")
     return values
+
+
+def _check_disparity(disparity, name="disparity"):
+    if not isinstance(disparity, torch.Tensor) or disparity.ndim != 2:
+        hint = f" The stereo photo's dict? Pass photo[{name!r}]." if isinstance(disparity, dict) and name in disparity else ""
+        raise ValueError(f"{name}: expected a map of shape (H, W), in pixels; got {describe(disparity)}.{hint}")
+    return disparity
+
+
+def _check_layers(layers):
+    if not isinstance(layers, dict) or not set(LAYERS) <= set(layers):
+        keys = f" with keys {sorted(layers)}" if isinstance(layers, dict) else ""
+        raise ValueError(f"layers: expected the dict that make_layers returns ({', '.join(LAYERS)}); got {describe(layers)}{keys}")
+    return layers
+
+
+def _check_photo(photo):
+    if isinstance(photo, dict) and "left" in photo:
+        raise ValueError("photo: expected an image tensor (3, H, W); got the stereo photo's dict. Pass photo['left'].")
+    return check_image(photo, "photo")
+
+
+def _check_shift(shift):
+    if isinstance(shift, torch.Tensor) and shift.ndim == 0:
+        shift = shift.item()
+    if isinstance(shift, bool) or not isinstance(shift, numbers.Real) or not math.isfinite(shift):
+        hint = " A camera path? Render it with animate(layers, path)." if isinstance(shift, (list, tuple, torch.Tensor)) else ""
+        got = repr(shift) if isinstance(shift, numbers.Real) else describe(shift)
+        raise ValueError(f"shift: expected one number of stereo baselines (0: the photo's own camera); got {got}.{hint}")
+    return float(shift)
 
 
 def stereo_photo(scale=2):
@@ -57,7 +94,7 @@ def near_mask(disparity, known):
     """The near layer: pixels nearer than Otsu's threshold on the known disparities (Otsu splits
     them into two classes of least spread), the largest connected region, its small holes filled.
     (H, W) bool."""
-    _check_map(known, "known", disparity.shape)
+    _check_map(known, "known", _check_disparity(disparity).shape)
     threshold = skimage.filters.threshold_otsu(disparity[known].numpy())
     near = ((disparity > threshold) & known).numpy()
     regions = skimage.measure.label(near)
@@ -68,6 +105,8 @@ def near_mask(disparity, known):
 def inpaint(image, hole):
     """`image` (C, H, W) or a map (H, W) with the pixels of `hole` (H, W) bool filled smoothly from
     around it (biharmonic inpainting)."""
+    if not isinstance(image, torch.Tensor) or image.ndim not in (2, 3):
+        raise ValueError(f"image: expected an image (C, H, W) or a map (H, W); got {describe(image)}")
     _check_map(hole, "hole", image.shape[-2:])
     values = image.permute(1, 2, 0).numpy() if image.ndim == 3 else image.numpy()
     filled = torch.from_numpy(skimage.restoration.inpaint_biharmonic(values, hole.numpy(), channel_axis=-1 if image.ndim == 3 else None)).float()
@@ -80,7 +119,7 @@ def make_layers(photo, disparity, known, mask, grow=0, feather=0.0, fill=True):
     inpainted (or left black with fill=False); the near layer's opacity is the mask blurred by a
     Gaussian of σ = `feather` pixels. The near layer's disparity is extended smoothly beyond its
     edge, so that a feathered edge moves with it."""
-    check_image(photo, "photo")
+    _check_photo(photo)
     for name, values in (("disparity", disparity), ("known", known), ("mask", mask)):
         _check_map(values, name, photo.shape[-2:])
     hole = torch.from_numpy(skimage.morphology.dilation(mask.numpy(), skimage.morphology.disk(grow))) if grow else mask
@@ -100,6 +139,8 @@ def _shifted(image, disparity, shift):
 
 def render(layers, shift):
     """The view from a camera `shift` stereo baselines to the right (0: the photo). (3, H, W)."""
+    _check_layers(layers)
+    shift = _check_shift(shift)
     alpha = _shifted(layers["alpha"], layers["foreground_disparity"], shift)
     near = _shifted(layers["foreground"], layers["foreground_disparity"], shift)
     far = _shifted(layers["background"], layers["background_disparity"], shift)
@@ -108,18 +149,26 @@ def render(layers, shift):
 
 def animate(layers, path):
     """The clip of a camera that moves along `path`, a sequence of shifts: (len(path), 3, H, W)."""
-    return torch.stack([render(layers, float(shift)) for shift in path])
+    _check_layers(layers)
+    if isinstance(path, torch.Tensor) and path.ndim == 1:
+        path = path.tolist()
+    if not isinstance(path, (list, tuple)) or not path:
+        hint = " The path's function? Call it: there_and_back(24)." if callable(path) else ""
+        raise ValueError(f"path: expected a sequence of shifts, one per frame, such as there_and_back(24); got {describe(path)}.{hint}")
+    return torch.stack([render(layers, shift) for shift in path])
 
 
 def single_layer(photo, disparity, shift):
     """The view at `shift` from one layer, every pixel moved by its own disparity: no holes, but the
     near layer's edge is stretched across what it hid."""
-    return _shifted(check_image(photo, "photo"), _check_map(disparity, "disparity", photo.shape[-2:]), shift)
+    return _shifted(_check_photo(photo), _check_map(disparity, "disparity", photo.shape[-2:]), _check_shift(shift))
 
 
 def revealed(layers, mask, shift):
     """Where the view at `shift` shows the far layer at a place that `mask`, the near layer, covered
     in the photo: the pixels that inpainting supplied. (H, W) bool."""
+    _check_map(mask, "mask", _check_layers(layers)["alpha"].shape[-2:])
+    shift = _check_shift(shift)
     hidden = _shifted(mask.float()[None], layers["background_disparity"], shift)[0] > 0.5
     covered = _shifted(layers["alpha"], layers["foreground_disparity"], shift)[0] > 0.5
     return hidden & ~covered

@@ -61,6 +61,8 @@ def clip_measures(videos):
 
 def calibrate(real_videos, quantile=QUANTILE):
     """Thresholds from real clips: {name: (low, high)}, a clip being flagged outside [low, high]."""
+    if isinstance(quantile, bool) or not isinstance(quantile, (int, float)) or not 0.5 <= quantile < 1:
+        raise ValueError(f"quantile: expected the share of real clips to pass, 0.5 ≤ quantile < 1 (e.g. 0.95); got {quantile!r}")
     tail = 1 - quantile
     bounds = {}
     for name, values in clip_measures(real_videos).items():
@@ -82,6 +84,14 @@ def _check_measures(measures, thresholds, name="measured"):
     return measures
 
 
+def _check_sets(measured):
+    """Several sets' clip_measures, {set name: {measure: (B,) tensor}}."""
+    if not isinstance(measured, dict) or any(isinstance(values, torch.Tensor) for values in measured.values()):
+        hint = " One set's clip_measures? Name it: {'my clips': measures}." if isinstance(measured, dict) else ""
+        raise TypeError(f"measured: expected {{set name: clip_measures of its clips}}; got {describe(measured)}.{hint}")
+    return measured
+
+
 def flag(measured, thresholds):
     """{name: (B,) bool}, True where the clip's measure lies outside the name's thresholds."""
     _check_measures(measured, thresholds)
@@ -91,9 +101,7 @@ def flag(measured, thresholds):
 def report(measured, thresholds):
     """measured: {set name: clip_measures of its clips} → {set name: {flag: share of its clips
     flagged, "any": share with any flag}}."""
-    if not isinstance(measured, dict) or any(isinstance(values, torch.Tensor) for values in measured.values()):
-        hint = " One set's clip_measures? Name it: report({'my clips': measures}, thresholds)." if isinstance(measured, dict) else ""
-        raise TypeError(f"measured: expected {{set name: clip_measures of its clips}}; got {describe(measured)}.{hint}")
+    _check_sets(measured)
     table = {}
     for name, measures in measured.items():
         flags = flag(measures, thresholds)
@@ -106,6 +114,7 @@ def furthest_beyond(measured, thresholds, flag_name):
     """(set name, clip index) of the clip that lies furthest beyond `flag_name`'s thresholds."""
     if flag_name not in FLAGS:
         raise KeyError(f"flag_name: expected one of {FLAGS}; got {flag_name!r}")
+    _check_sets(measured)
     low, high = thresholds[flag_name]
     beyond = {name: torch.maximum(low - m[flag_name], m[flag_name] - high) for name, m in measured.items()}
     name = max(beyond, key=lambda n: beyond[n].max())
@@ -120,6 +129,8 @@ def story_drift(stories, digits):
     if not isinstance(stories, torch.Tensor) or stories.ndim != 6:
         raise ValueError(f"stories: expected (B, N, T, 1, 64, 64), N clips per story; got {describe(stories)}")
     B, N = stories.shape[:2]
+    if not isinstance(digits, torch.Tensor) or digits.ndim != 1:
+        raise ValueError(f"digits: expected a (B,) tensor, the digit of each story; got {describe(digits)}")
     if len(digits) != B:
         raise ValueError(f"digits: expected one digit per story ({B}); got {len(digits)}")
     read, _, _ = analyse(load_evaluator(), _check_digit_clips(rearrange(stories, "b n t c h w -> (b n) t c h w")))

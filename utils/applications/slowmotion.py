@@ -41,13 +41,14 @@ def slow_motion(video, factor=4, method="blend", cuts=()):
     `hold_across_cut` instead."""
     check_video(video)
     _check_factor(factor)
+    if not isinstance(cuts, (list, tuple, range)) or not all(isinstance(cut, int) and 0 < cut < len(video) for cut in cuts):
+        raise ValueError(f"cuts: expected a list of frame indices 1…{len(video) - 1} where a new shot starts "
+                         f"(as detect_cuts returns them); got {cuts!r}")
     out = video
     for _ in range(factor.bit_length() - 1):
         out = double_frame_rate(out, method)
     out = out.clone()
     for cut in cuts:
-        if not (isinstance(cut, int) and 0 < cut < len(video)):
-            raise ValueError(f"cuts: expected frame indices 1…{len(video) - 1} where a new shot starts; got {cut!r}")
         start = (cut - 1) * factor
         out[start + 1:start + factor] = hold_across_cut(video[cut - 1], video[cut], factor - 1)
     return out

@@ -11,6 +11,8 @@ Two ways to place the window: centre it on the mean column of all change (`edit.
 05), or put it where it holds the most main motion (`most_motion_lefts`), smoothed over a few
 frames so that it does not jitter. Both work shot by shot.
 """
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 
@@ -113,6 +115,7 @@ def delivery_check(path, public_key, aspect, seconds, sent):
     """Read a delivered MP4 back and check it against its slot and against `sent`, the frames that
     were encoded: frame shape, length, what the encoder lost (PSNR), and the signed manifest. One
     row of the campaign's report (a dict)."""
+    path = Path(path)
     clip, fps = read_video(path)
     height, width = clip.shape[-2:]
     expected_width = round(height * aspect[0] / aspect[1])

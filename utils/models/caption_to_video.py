@@ -51,7 +51,7 @@ from utils.models.flow_matching import DROP, STEPS, fit_latents, flow_matching_l
 from utils.models.shape_classifier import FRAMES, RADIUS, SIZE, SPEED, agreement, load_judge, shape_clips
 from utils.models.space_time_transformer import SpaceTimeTransformer
 from utils.training import final_loss
-from utils.video import check_frames, describe
+from utils.video import check_frames, check_model, describe
 
 BLOCK = 4                               # 4 × 4-pixel blocks become channels
 PAD = 0
@@ -143,6 +143,7 @@ class CaptionToVideo(SpaceTimeTransformer):
 def caption_to_video(model, captions, first_frames=None, steps=STEPS, guidance=CAPTION_GUIDANCE, generator=None):
     """captions: a list of B strings; first_frames (B, 3, 32, 32) or None → clips (B, 8, 3, 32, 32).
     With first frames the clip starts from them (image + caption → video)."""
+    check_model(model, CaptionToVideo)
     tokens = tokenize(captions)
     device = next(model.parameters()).device
     first = None

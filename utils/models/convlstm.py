@@ -29,7 +29,7 @@ from utils.blocks import straight_through_clamp
 from utils.data import MovingDigits
 from utils.models.evalnet import image_to_video_metrics, prediction_metrics
 from utils.training import final_loss, fit
-from utils.video import check_batch, check_count, check_frames, check_model
+from utils.video import batch_field, check_batch, check_count, check_frames, check_model
 
 PATCH = 4
 
@@ -109,7 +109,7 @@ def prediction_loss(model, batch):
     """MSE of every predicted frame, 1..T-1: the frames inside the context too (each one predicted
     from those before it), which gives the cells a training signal at every step. The first
     `context` frames are given, the rest fed back (see `rollout`)."""
-    video = batch["video"]
+    video = batch_field(batch, "video")
     predicted = model.rollout(video, batch["context"], video.shape[1] - 1, teacher_share=batch.get("teacher_share", 0.0))
     return F.mse_loss(predicted, video[:, 1:])
 

@@ -31,7 +31,7 @@ from utils.metrics import psnr, warping_error
 from utils.models.evalnet import benchmark
 from utils.models.pix2pix import UNet
 from utils.training import final_losses, fit_gan
-from utils.video import check_batch, check_clips
+from utils.video import batch_field, check_batch, check_clips, check_generator, describe
 
 CYCLE_WEIGHT = 10.0       # λ_cyc, as the paper
 TEMPORAL_WEIGHT = 10.0    # λ_temp of the temporal variant
@@ -41,6 +41,7 @@ CAMERA_NOISE = 0.08       # standard deviation of style A's per-frame sensor noi
 def camera_style(video, generator=None):
     """Style A: the clip with independent noise on every frame, clipped to [0, 1]."""
     check_clips(video)
+    check_generator(generator)
     noise = torch.randn(video.shape, generator=generator).to(video.device)
     return (video + CAMERA_NOISE * noise).clamp(0, 1)
 
@@ -57,6 +58,9 @@ def digit_flow(position, size=64):
     """The true motion of one-digit clips: positions (B, T, 3, 2) → backward flows (B, T-1, 2, H, W),
     each pixel of frame t+1 fetched from where the digit was in frame t (the background is uniform,
     so the whole frame may move with the digit)."""
+    if not isinstance(position, torch.Tensor) or position.ndim != 4 or position.shape[-1] != 2:
+        hint = " A data batch? Pass its positions: batch['position']." if isinstance(position, dict) and "position" in position else ""
+        raise ValueError(f"position: expected the digits' positions (B, T, digits, 2); got {describe(position)}.{hint}")
     step = position[:, 1:, 0].round() - position[:, :-1, 0].round()              # (B, T-1, 2) px, (x, y)
     return (-step)[..., None, None].expand(-1, -1, -1, size, size)
 
@@ -124,7 +128,8 @@ def train_step(gan, optimizer_g, optimizer_d, batch, temporal_weight=0.0, cycle_
 def training_batch(clips, other_clips, generator):
     """Two MovingDigits batches → camera-style pairs of consecutive frames of `clips` with their
     flow, and ink-style frames of `other_clips`."""
-    start = torch.randint(clips["video"].shape[1] - 1, (1,), generator=generator).item()
+    start = torch.randint(batch_field(clips, "video", "clips").shape[1] - 1, (1,), generator=generator).item()
+    batch_field(other_clips, "video", "other_clips")
     return {"a": camera_style(clips["video"][:, start:start + 2], generator),
             "flow": digit_flow(clips["position"][:, start:start + 2])[:, 0],
             "b": rearrange(ink_style(other_clips["video"][:, start:start + 2]), "b t c h w -> (b t) c h w")}

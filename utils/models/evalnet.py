@@ -30,7 +30,7 @@ from utils.checkpoints import load_checkpoint
 from utils.data import MovingDigits
 from utils.metrics import mse, sharpness, ssim
 from utils.training import final_loss, fit
-from utils.video import check_batch, check_count, describe
+from utils.video import batch_field, check_batch, check_count, check_model, describe
 
 FRAMES = 16          # frames of a benchmark clip
 BENCHMARK_SEED = 1   # held-out clips the generators are conditioned on
@@ -80,7 +80,7 @@ class VideoClassifier(nn.Module):
 
 def classifier_loss(model, batch):
     """Cross-entropy on the digit of every frame + squared error of the velocity (in units of 4 px)."""
-    logits, velocity, _ = model(batch["video"])
+    logits, velocity, _ = model(batch_field(batch, "video"))
     labels = batch["labels"][:, :1].expand(-1, logits.shape[1])                  # one digit: (B, T)
     true_velocity = batch["position"][:, 1:, 0] - batch["position"][:, :-1, 0]     # (B, T-1, 2)
     return F.cross_entropy(rearrange(logits, "b t k -> (b t) k"), labels.flatten()) + \
@@ -99,6 +99,7 @@ def _check_clips(videos, name="videos"):
 def analyse(model, videos, chunk=64):
     """Run the network on (B, T, 1, 64, 64) clips in chunks: digits (B, T), velocity (B, T-1, 2),
     features (B, F), all on the CPU."""
+    check_model(model, VideoClassifier)
     _check_clips(videos)
     model.eval()
     device = next(model.parameters()).device
@@ -113,12 +114,16 @@ def analyse(model, videos, chunk=64):
 
 def digit_accuracy(model, batch):
     """Fraction of frames whose digit the network names correctly (one-digit clips)."""
-    digits, _, _ = analyse(model, batch["video"])
+    digits, _, _ = analyse(model, batch_field(batch, "video"))
     return (digits == batch["labels"][:, :1]).float().mean().item()
 
 
 def frechet_distance(features_a, features_b):
     """Fréchet distance between Gaussians fitted to two feature sets (N, F) — the formula above."""
+    for name, features in (("features_a", features_a), ("features_b", features_b)):
+        if isinstance(features, tuple):
+            raise TypeError(f"{name}: expected a (N, F) feature array; got a tuple of {len(features)}. "
+                            f"analyse returns (digits, velocity, features): pass its [2].")
     a, b = (np.asarray(f, dtype=np.float64) for f in (features_a, features_b))
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or min(len(a), len(b)) < 2:
         raise ValueError(f"expected two (N ≥ 2, F) feature arrays with the same F; got {a.shape} and {b.shape}")

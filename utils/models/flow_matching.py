@@ -41,17 +41,16 @@ import math
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from utils.checkpoints import CHECKPOINTS, sha256_file
 from utils.data import MovingDigits
 from utils.models import vqvae
 from utils.models.evalnet import (analyse, benchmark, image_to_video_metrics, load_evaluator, measure,
                                   static_frame_fvd_lite)
-from utils.models.latent_autoencoder import load_autoencoder
+from utils.models.latent_autoencoder import LatentAutoencoder, load_autoencoder
 from utils.models.space_time_transformer import CLASSES, SpaceTimeTransformer
-from utils.training import final_loss, fit, training_compute
-from utils.video import check_count, check_frames, check_model, describe
+from utils.training import final_loss, fit
+from utils.video import batch_field, check_count, check_frames, check_generator, check_model, describe
 
 DROP = 0.5            # in training, each condition is dropped with this probability
 STEPS = 24            # Euler steps when sampling (the lesson measures how few are enough)
@@ -88,7 +87,7 @@ def flow_matching_loss(model, batch, generator=None, image_share=0.5, recognitio
     Times are drawn logit-normal (Esser et al. 2024), logit(t) ~ N(time_mean, 1): more of
     them in the middle, where the velocity is hardest to predict; a negative time_mean moves them
     towards the noise."""
-    x, labels = batch["latent"], batch["labels"]
+    x, labels = batch_field(batch, "latent"), batch_field(batch, "labels")
     B, device = x.shape[0], x.device
     noise = torch.randn(x.shape, device=device, generator=generator)
     t = (time_mean + torch.randn(B, device=device, generator=generator)).sigmoid()
@@ -119,11 +118,17 @@ def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, g
     starting point instead of a fresh draw."""
     check_model(model, SpaceTimeTransformer)
     check_count(steps, "steps", meaning="the number of Euler steps")
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator: expected a torch.Generator, such as torch.Generator().manual_seed(0), or None; "
-                        f"got {describe(generator)}")
+    check_generator(generator)
     if not (isinstance(guidance, (int, float)) and math.isfinite(guidance)):
         raise ValueError(f"guidance: expected a finite number (1 = none); got {guidance!r}")
+    if labels is not None and not (isinstance(labels, torch.Tensor) and labels.dtype == torch.long and labels.ndim in (1, 2)):
+        raise ValueError(f"labels: expected a long tensor, (B,) digit classes or (B, L) caption tokens; got {describe(labels)}")
+    latent_shape = (model.channels, model.size, model.size)
+    if first_latent is not None and not (isinstance(first_latent, torch.Tensor) and first_latent.shape[1:] == latent_shape):
+        raise ValueError(f"first_latent: expected encoded first frames (B, {', '.join(map(str, latent_shape))}), as encode_frames "
+                         f"gives them; got {describe(first_latent)}")
+    if first_latent is not None and labels is not None and len(first_latent) != len(labels):
+        raise ValueError(f"first_latent and labels: expected one label per first frame; got {len(first_latent)} and {len(labels)}")
     if first_latent is None and labels is None:
         check_count(n, "n", meaning="how many clips to draw (neither a first frame nor labels says)")
     device = next(model.parameters()).device
@@ -148,17 +153,26 @@ def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, g
     return (x, path) if trajectory else x
 
 
+def _check_digit_model(model):
+    """The digit model: a SpaceTimeTransformer, not a subclass conditioned on something else (CaptionToVideo)."""
+    if check_model(model, SpaceTimeTransformer).label_embedding is None:
+        raise TypeError(f"model: expected the digit model, a SpaceTimeTransformer; got a {type(model).__name__}, "
+                        f"which has no digit labels")
+    return model
+
+
 @torch.no_grad()
 def decode(model, z):
     """Unit-scale latents (B, 5, C, 8, 8) → clips (B, 16, 1, 64, 64) on the CPU (the autoencoder's
     17 frames, less the last)."""
+    _check_digit_model(model)
     return load_autoencoder().to(z.device).decode(model.from_latent(z))[:, :vqvae.FRAMES - 1].float().cpu()
 
 
 @torch.no_grad()
 def encode_frames(model, frames):
     """Still frames (B, 1, 64, 64) → their unit-scale latents (B, C, 8, 8), the image condition."""
-    check_model(model, SpaceTimeTransformer)
+    _check_digit_model(model)
     check_frames(frames, "first frames")
     device = next(model.parameters()).device
     mean, _ = load_autoencoder().to(device).encode(frames.to(device)[:, None])
@@ -181,6 +195,7 @@ def image_to_video(model, first_frames, steps=STEPS, guidance=IMAGE_GUIDANCE, ge
 @torch.no_grad()
 def label_to_video(model, labels, steps=STEPS, guidance=3.0, generator=None, **sampler):
     """labels (B,) digit classes → clips (B, 16, 1, 64, 64) of that digit moving, from noise alone."""
+    _check_digit_model(model)
     _check_labels(labels)
     return decode(model, sample_latents(model, labels=labels, steps=steps, guidance=guidance, generator=generator, **sampler))
 
@@ -191,6 +206,7 @@ def label_to_video(model, labels, steps=STEPS, guidance=3.0, generator=None, **s
 @torch.no_grad()
 def encode_clips(autoencoder, n, seed=0, chunk=64):
     """n one-digit training clips → their latents (the posterior means) (n, 5, C, 8, 8) and digit labels (n,)."""
+    check_model(autoencoder, LatentAutoencoder, "autoencoder")
     clips = MovingDigits(num_frames=vqvae.FRAMES, num_digits=1, split="train", length=n, seed=seed)
     device = next(autoencoder.parameters()).device
     latents, labels = [], []
@@ -247,44 +263,6 @@ def train(model, steps=3000, finetune_steps=3000, batch_size=64, lr=1e-3, finetu
             "sampling": f"{STEPS} Euler steps; image-to-video with the recognised digit as label, guidance {IMAGE_GUIDANCE:g}; "
                         f"label-to-video with guidance 3 (and 1 for comparison)",
             "seed": seed, "metrics": evaluate(model)}
-
-
-@torch.no_grad()
-def validation_loss(model, batch, seed=0):
-    """The flow-matching loss on a fixed batch with fixed noise, times and dropped conditions:
-    comparable across models and training steps."""
-    model.eval()
-    return flow_matching_loss(model, batch, generator=torch.Generator(batch["latent"].device).manual_seed(seed)).item()
-
-
-def training_flops(model, steps, batch_size):
-    """Training FLOPs of `steps` steps of `batch_size` clips (`training_compute`)."""
-    tokens = model.frames * (model.size // model.patch) ** 2
-    return training_compute(sum(p.numel() for p in model.parameters()), tokens * batch_size * steps)
-
-
-def scaling_curves(widths, train_set, held_out_set, steps, batch_size=16, points=4, depth=2, lr=2e-3, seed=0):
-    """Train a SpaceTimeTransformer of each width on {"latent" (unit scale), "labels"} for `steps`
-    steps; at `points` evenly spaced moments, measure (training FLOPs, held-out loss). Returns
-    {width: [(FLOPs, loss), …]}, with one progress bar for the whole experiment."""
-    n = len(train_set["latent"])
-    batch_at = lambda step: {key: value[torch.arange(step * batch_size, (step + 1) * batch_size) % n] for key, value in train_set.items()}
-    curves = {}
-    with tqdm(total=len(widths) * steps, desc="scaling experiment") as bar:
-        for width in widths:
-            torch.manual_seed(seed)
-            model = SpaceTimeTransformer(dim=width, depth=depth).to(train_set["latent"].device)
-            optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
-            curves[width], done = [], 0
-            for point in range(1, points + 1):
-                until = steps * point // points
-                fit(model, flow_matching_loss, lambda step: batch_at(done + step), until - done, optimizer=optimizer,
-                    live_plot=False, progress=False)
-                bar.update(until - done)
-                bar.set_postfix(width=width)
-                done = until
-                curves[width].append((training_flops(model, done, batch_size), validation_loss(model, held_out_set)))
-    return curves
 
 
 def _check_labels(labels, count=None):

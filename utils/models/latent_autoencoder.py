@@ -24,6 +24,7 @@ from utils.models import vqvae
 from utils.models.evalnet import benchmark, digit_accuracy, load_evaluator
 from utils.models.svg import gaussian_kl, reparameterize
 from utils.training import final_loss, fit
+from utils.video import batch_field
 
 LATENT_CHANNELS = 8
 KL_WEIGHT = 1e-4
@@ -72,7 +73,7 @@ class LatentAutoencoder(nn.Module):
 
 def autoencoder_loss(model, batch):
     """Reconstruction MSE + KL_WEIGHT × KL(q(z | clip) ‖ N(0, I)) per latent number."""
-    clip = batch["video"]
+    clip = batch_field(batch, "video")
     reconstruction, mean, log_variance = model(clip)
     mean, log_variance = (rearrange(x, "b t c h w -> b (t c h w)") for x in (mean, log_variance))
     kl = gaussian_kl(mean, log_variance, torch.zeros_like(mean), torch.zeros_like(log_variance)) / mean.shape[1]

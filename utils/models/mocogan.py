@@ -37,7 +37,7 @@ from utils.models.evalnet import FRAMES as EVAL_FRAMES
 from utils.models.evalnet import REFERENCE_SEED, analyse, benchmark, fvd_lite, load_evaluator, static_frame_fvd_lite
 from utils.models.vgan import FRAMES, SPEED, Discriminator, discriminator_loss, generator_loss
 from utils.training import final_losses, fit_gan
-from utils.video import describe
+from utils.video import check_count, check_generator, describe
 
 CONTENT, MOTION_NOISE, MOTION = 16, 8, 32     # sizes of z_C, ε_t and z_M(t) = h_t
 DIGIT, CANVAS = 24, 64
@@ -102,6 +102,9 @@ class Generator(nn.Module):
 
 def random_codes(n, frames=FRAMES, device=None, generator=None):
     """z_C (n, CONTENT) and ε (n, frames, MOTION_NOISE) drawn from N(0, I)."""
+    check_count(n, "n", meaning="the number of clips")
+    check_count(frames, "frames", meaning="frames per clip")
+    check_generator(generator)
     return (torch.randn(n, CONTENT, generator=generator).to(device),
             torch.randn(n, frames, MOTION_NOISE, generator=generator).to(device))
 

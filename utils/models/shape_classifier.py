@@ -17,7 +17,7 @@ from einops import rearrange
 from utils.checkpoints import load_checkpoint
 from utils.data import COLORS, DIRECTIONS, SHAPES, BouncingShapes
 from utils.training import final_loss, fit
-from utils.video import check_batch, describe
+from utils.video import check_batch, check_model, describe
 
 FRAMES, SIZE = 8, 32                    # the caption model's clips: 8 frames of 32 × 32 RGB
 RADIUS, SPEED = 5, (1.0, 2.0)           # the shapes' radius (px) and speed range (px/frame)
@@ -93,6 +93,7 @@ def _attributes(caption):
 
 def agreement(classifier, videos, captions):
     """How often the judge reads each attribute of the caption in the clip, and all three at once."""
+    check_model(classifier, ShapeClassifier, "classifier")
     if isinstance(captions, str) or not isinstance(captions, (list, tuple)):
         raise TypeError(f"captions: expected a list of captions, one per clip; got {describe(captions)}")
     wanted = [_attributes(caption) for caption in captions]

@@ -26,7 +26,7 @@ from utils.blocks import GROUPS, straight_through_clamp
 from utils.data import MovingDigits
 from utils.models.evalnet import prediction_metrics
 from utils.training import final_loss, fit
-from utils.video import check_batch
+from utils.video import batch_field, check_batch
 
 GIVEN = PREDICTED = 10
 
@@ -117,7 +117,7 @@ class SimVP(nn.Module):
 
 def prediction_loss(model, batch):
     """MSE of the 10 predicted frames."""
-    video = batch["video"]
+    video = batch_field(batch, "video")
     return F.mse_loss(model(video[:, :GIVEN]), video[:, GIVEN:])
 
 

@@ -35,7 +35,7 @@ from utils.data import MovingDigits
 from utils.models.evalnet import benchmark, image_to_video_metrics, static_frame_fvd_lite
 from utils.models.vgan import FRAMES, Generator
 from utils.training import final_loss, fit
-from utils.video import check_batch, check_count, check_frames, check_model, describe
+from utils.video import batch_field, check_batch, check_count, check_frames, check_model, describe
 
 LATENT = 8
 KL_WEIGHT = 1.0       # λ
@@ -88,7 +88,7 @@ class StochasticPredictor(nn.Module):
 def elbo_loss(model, batch):
     """Negative ELBO per clip: Σ (x̂ − x)² + λ KL(q(z | clip) ‖ p(z | first frame)); returns
     the loss and its two terms."""
-    clip = batch["video"]
+    clip = batch_field(batch, "video")
     mu_q, log_variance_q = model.posterior_of(clip)
     mu_p, log_variance_p = model.prior_of(clip[:, 0])
     reconstruction = model.decoder(clip[:, 0], reparameterize(mu_q, log_variance_q))

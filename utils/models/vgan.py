@@ -45,7 +45,7 @@ from utils.data import MovingDigits
 from utils.flow import backward_warp, blockwise
 from utils.models.evalnet import image_to_video_metrics, static_frame_fvd_lite
 from utils.training import final_losses, fit_gan
-from utils.video import check_batch, check_count, check_frames, check_model, describe
+from utils.video import check_batch, check_count, check_frames, check_generator, check_model, describe
 
 FRAMES = 16
 NOISE = 16                     # numbers in z, the first two of them the motion code
@@ -63,6 +63,7 @@ def motion_code(velocity):
 def random_z(n, device=None, generator=None):
     """z for generating: a motion code of a random direction and speed, then noise. (n, NOISE)"""
     check_count(n, "n", meaning="the number of codes")
+    check_generator(generator)
     angle = torch.rand(n, generator=generator) * 2 * torch.pi
     speed = SPEED[0] + (SPEED[1] - SPEED[0]) * torch.rand(n, generator=generator)
     velocity = torch.stack([angle.cos(), angle.sin()], dim=1) * speed[:, None]

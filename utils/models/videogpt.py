@@ -39,7 +39,7 @@ from utils.data import MovingDigits
 from utils.models import vqvae
 from utils.models.evalnet import benchmark, image_to_video_metrics, static_frame_fvd_lite
 from utils.training import final_loss, fit, rank_and_size, training_compute
-from utils.video import check_count, check_frames, check_model, check_positive, describe
+from utils.video import batch_field, check_count, check_frames, check_model, check_positive, describe
 
 LATENT_FRAMES, LATENT_SIZE = vqvae.LATENT_FRAMES, vqvae.LATENT_SIZE
 TOKENS_PER_FRAME = LATENT_SIZE * LATENT_SIZE      # 64: the first frame's tokens, the condition
@@ -118,7 +118,7 @@ class VideoGPT(nn.Module):
 
 def next_token_loss(model, batch, mask_fn=causal_mask):
     """Cross-entropy of tokens 64…319 given all tokens before them (the first frame's are given)."""
-    tokens = batch["tokens"]                                                       # (B, 320)
+    tokens = batch_field(batch, "tokens")                                          # (B, 320)
     logits = model(tokens[:, :-1], mask_fn=mask_fn)[:, TOKENS_PER_FRAME - 1:]      # predictions of 64…319
     return F.cross_entropy(rearrange(logits, "b n k -> (b n) k"), tokens[:, TOKENS_PER_FRAME:].flatten())
 
@@ -210,6 +210,7 @@ def clip_workers(chunk=64, most=8):
 @torch.no_grad()
 def tokenize_clips(tokenizer, n, seed=0, chunk=64, workers=0):
     """n training clips → tokens (n, 320). workers: processes drawing the clips (0: this one)."""
+    check_model(tokenizer, vqvae.VQVAE, "tokenizer")
     clips = MovingDigits(num_frames=vqvae.FRAMES, num_digits=1, split="train", length=n, seed=seed)
     device = tokenizer.codebook.device
     return torch.cat([clip_tokens(tokenizer, batch["video"].to(device)).cpu()

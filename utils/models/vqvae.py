@@ -29,7 +29,7 @@ from utils.data import MovingDigits
 from utils.metrics import psnr
 from utils.models.evalnet import benchmark
 from utils.training import final_loss, fit
-from utils.video import check_batch
+from utils.video import batch_field, check_batch, check_generator, check_model
 
 FRAMES = 17          # 1 + 4 groups of 4
 GROUP = 4            # frames per latent frame
@@ -129,7 +129,7 @@ class VQVAE(nn.Module):
 
 def vqvae_loss(model, batch, used=None):
     """‖x − x̂‖² + the VQ loss. used: optional (K,) booleans, set True for the codes this batch chose."""
-    clip = batch["video"]
+    clip = batch_field(batch, "video")
     reconstruction, tokens, vq_loss = model(clip)
     if used is not None:
         used[tokens.unique()] = True
@@ -196,6 +196,8 @@ def token_stability(model, clips, noise=0.01, generator=None):
     changed — the share of tokens that change when noise too faint to see (σ = `noise`) is added;
     background_codes — how many different codes the cells take that have no ink within two cells
     (16 px) during their group, i.e. cells that all show the same black background."""
+    check_model(model, VQVAE)
+    check_generator(generator)
     model.eval()
     tokens = model.tokenize(clips)
     noisy = (clips + noise * torch.randn(clips.shape, generator=generator).to(clips.device)).clamp(0, 1)
