@@ -11,8 +11,8 @@ import torch
 import utils
 from utils import checkpoints, data, display, edit, flow, leaderboard, metrics, training, video, videofile
 from utils.applications import anonymise, provenance, quality, variations, watermark
-from utils.models import (caption_to_video, convlstm, cyclegan, evalnet, flow_matching, mocogan, shape_classifier, space_time_transformer,
-                          svg, vgan, videogpt, vqvae)
+from utils.models import (caption_to_video, convlstm, cyclegan, evalnet, flow_matching, mocogan, shape_classifier, simvp,
+                          space_time_transformer, svg, vgan, videogpt, vqvae)
 
 
 def _bad_versions(good):
@@ -314,6 +314,16 @@ MIX_UPS = {   # an argument a student could plausibly mix up, and the words that
                                        "one label per first frame; got 2 and 1"),
     "blocks of 0 pixels": (lambda: flow.block_matching(VIDEO[0], VIDEO[1], block=0), "block: expected a tile's side"),
     "titled videos for a frame grid": (lambda: display.show_frames({"real": VIDEO}), r"show_frames\(list\(videos\.values\(\)\), titles=list\(videos\)\)"),
+    "shapes clips of 0 frames": (lambda: data.BouncingShapes(num_frames=0), "num_frames: expected"),
+    "a flow with NaN": (lambda: display.show_flow(torch.full((2, 8, 8), float("nan"))), "flow: expected finite numbers; got 128 NaN"),
+    "arrows every 0 pixels": (lambda: display.show_flow(torch.zeros(2, 8, 8), step=0), "step: expected pixels between arrows"),
+    "colour clips for the gray ConvLSTM": (lambda: MODELS["convlstm"](torch.rand(1, 4, 3, 64, 64), 2), "expected 1-channel frames"),
+    "colour clips for the gray SimVP": (lambda: simvp.SimVP()(torch.rand(1, 10, 3, 64, 64)), r"10 frames of 1 channel\(s\)"),
+    "SimVP trained on clips too short": (lambda: simvp.prediction_loss(simvp.SimVP(), {"video": torch.rand(1, 12, 1, 64, 64)}),
+                                         "expected clips of 20 frames, 10 given and 10 to predict; got 12"),
+    "the VAE given 8-frame clips": (lambda: svg.elbo_loss(MODELS["svg"], {"video": CLIPS[:, :8]}), r"clip: expected one-digit clips \(B, 16, 1, 64, 64\)"),
+    "a clip's tokens as a grid": (lambda: videogpt.next_token_loss(MODELS["videogpt"], {"tokens": torch.zeros(2, 5, 8, 8, dtype=torch.long)}),
+                                  r"Flatten them: tokens\.flatten\(1\)"),
     "Pareto points as a list": (lambda: leaderboard.pareto_front([("vgan", 2.47, 41.0)]), r"points: expected \{name: \(quality, cost\)\}.*got a list"),
 }
 

@@ -141,6 +141,8 @@ class BouncingShapes(torch.utils.data.Dataset):
     def __init__(self, num_frames=16, size=64, radius=8, speed=(1.5, 2.5), length=10_000, seed=0, split="train"):
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
+        check_count(num_frames, "num_frames", meaning="frames per clip")
+        check_count(length, "length", meaning="the number of clips")
         if 2 * radius + speed[1] * (num_frames - 1) > size:
             raise ValueError(f"a shape of radius {radius} at up to {speed[1]} px/frame leaves a {size}px canvas "
                              f"within {num_frames} frames; use fewer frames, a lower speed or a larger canvas")

@@ -154,11 +154,14 @@ def flow_to_color(flow):
     if not isinstance(flow, torch.Tensor) or flow.ndim != 3 or flow.shape[0] != 2:
         got = tuple(flow.shape) if isinstance(flow, torch.Tensor) else type(flow).__name__
         raise ValueError(f"expected a flow tensor of shape (2, H, W) holding (dx, dy); got {got}")
+    if not torch.isfinite(flow).all():
+        raise ValueError(f"flow: expected finite numbers; got {int((~torch.isfinite(flow)).sum())} NaN or Inf values")
     return flow_to_image(flow.detach().float().cpu()).float() / 255
 
 
 def show_flow(flow, image=None, step=8, title=None, ax=None):
     """Flow as a colour image, with arrows every `step` pixels drawn over `image` if given."""
+    check_count(step, "step", meaning="pixels between arrows")
     ax = ax or plt.subplots(figsize=(4, 4))[1]
     color = flow_to_color(flow).permute(1, 2, 0).numpy()
     if image is not None:

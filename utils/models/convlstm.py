@@ -82,8 +82,10 @@ class ConvLSTMPredictor(nn.Module):
         (B, steps, C, H, W). The input at step t is frames[:, t] for t < given, then the previous
         prediction, or, independently for each clip and step with probability `teacher_share`, the
         true frame (teacher forcing). `step` is each cell's update."""
-        if frames.shape[-1] % PATCH or frames.shape[-2] % PATCH:
-            raise ValueError(f"frames: height and width must be multiples of {PATCH}; got {tuple(frames.shape)}")
+        channels = self.readout.out_channels // (PATCH * PATCH)
+        if frames.shape[2] != channels or frames.shape[-1] % PATCH or frames.shape[-2] % PATCH:
+            raise ValueError(f"frames: expected {channels}-channel frames whose height and width are multiples of {PATCH}; "
+                             f"got {tuple(frames.shape)}")
         states, outputs = None, []
         for t in range(steps):
             frame = frames[:, t] if t < given else outputs[-1]

@@ -106,16 +106,8 @@ def flow_matching_loss(model, batch, generator=None, image_share=0.5, recognitio
     return loss
 
 
-@torch.no_grad()
-def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, guidance=1.0, generator=None,
-                   trajectory=False, step=euler_step, guide=classifier_free_guidance, noise=None):
-    """Integrate dx/dt = v from noise (t = 0) to data (t = 1) with `steps` Euler steps.
-    first_latent (B, D, 8, 8) normalised, or None; labels (B,) or None; n: the batch size when
-    neither is given. guidance w: classifier-free guidance against the fully unconditional
-    model (w = 1: none, and half the cost; w = 0: the unconditional model alone, half the cost
-    too). trajectory=True also returns every x_t. `step` and `guide` are the two formulas of the
-    loop (lesson 07's exercises can stand in for them); `noise` (B, 5, D, 8, 8), if given, is the
-    starting point instead of a fresh draw."""
+def _check_sampling(model, first_latent, labels, n, steps, guidance, generator):
+    """sample_latents' arguments, or a clear error."""
     check_model(model, SpaceTimeTransformer)
     check_count(steps, "steps", meaning="the number of Euler steps")
     check_generator(generator)
@@ -131,6 +123,19 @@ def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, g
         raise ValueError(f"first_latent and labels: expected one label per first frame; got {len(first_latent)} and {len(labels)}")
     if first_latent is None and labels is None:
         check_count(n, "n", meaning="how many clips to draw (neither a first frame nor labels says)")
+
+
+@torch.no_grad()
+def sample_latents(model, first_latent=None, labels=None, n=None, steps=STEPS, guidance=1.0, generator=None,
+                   trajectory=False, step=euler_step, guide=classifier_free_guidance, noise=None):
+    """Integrate dx/dt = v from noise (t = 0) to data (t = 1) with `steps` Euler steps.
+    first_latent (B, D, 8, 8) normalised, or None; labels (B,) or None; n: the batch size when
+    neither is given. guidance w: classifier-free guidance against the fully unconditional
+    model (w = 1: none, and half the cost; w = 0: the unconditional model alone, half the cost
+    too). trajectory=True also returns every x_t. `step` and `guide` are the two formulas of the
+    loop (lesson 07's exercises can stand in for them); `noise` (B, 5, D, 8, 8), if given, is the
+    starting point instead of a fresh draw."""
+    _check_sampling(model, first_latent, labels, n, steps, guidance, generator)
     device = next(model.parameters()).device
     B = n if first_latent is None and labels is None else len(first_latent if first_latent is not None else labels)
     labels = torch.full((B,), model.no_label, dtype=torch.long, device=device) if labels is None else labels.to(device)

@@ -97,9 +97,10 @@ class SimVP(nn.Module):
     def forward(self, context):
         """context (B, 10, C, H, W) in [0, 1] → the next 10 frames (B, 10, C, H, W) in [0, 1]."""
         check_batch(context, "context")
-        if context.shape[1] != self.frames or context.shape[-1] % 4 or context.shape[-2] % 4:
-            raise ValueError(f"context: expected {self.frames} frames whose height and width are multiples of 4; "
-                             f"got shape {tuple(context.shape)}")
+        channels = self.readout.out_channels
+        if context.shape[1] != self.frames or context.shape[2] != channels or context.shape[-1] % 4 or context.shape[-2] % 4:
+            raise ValueError(f"context: expected {self.frames} frames of {channels} channel(s) whose height and width are "
+                             f"multiples of 4; got shape {tuple(context.shape)}")
         b = context.shape[0]
         x = rearrange(context, "b t c h w -> (b t) c h w")
         x = skip = self.encoder[0](x)                                            # (B·T, S, H, W)
@@ -118,6 +119,9 @@ class SimVP(nn.Module):
 def prediction_loss(model, batch):
     """MSE of the 10 predicted frames."""
     video = batch_field(batch, "video")
+    if video.shape[1] != 2 * GIVEN:
+        raise ValueError(f"batch['video']: expected clips of {2 * GIVEN} frames, {GIVEN} given and {GIVEN} to predict; "
+                         f"got {video.shape[1]}")
     return F.mse_loss(model(video[:, :GIVEN]), video[:, GIVEN:])
 
 

@@ -70,6 +70,8 @@ class StochasticPredictor(nn.Module):
 
     def posterior_of(self, clip):
         """clip (B, 16, 1, 64, 64) → μ_q, log σ_q² (B, Z) each."""
+        if check_batch(clip, "clip").shape[1:] != (FRAMES, 1, 64, 64):
+            raise ValueError(f"clip: expected one-digit clips (B, {FRAMES}, 1, 64, 64); got {describe(clip)}")
         return self.posterior(rearrange(clip, "b t c h w -> b c t h w") * 2 - 1).chunk(2, dim=1)
 
     def prior_of(self, first_frame):

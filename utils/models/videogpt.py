@@ -119,6 +119,9 @@ class VideoGPT(nn.Module):
 def next_token_loss(model, batch, mask_fn=causal_mask):
     """Cross-entropy of tokens 64…319 given all tokens before them (the first frame's are given)."""
     tokens = batch_field(batch, "tokens")                                          # (B, 320)
+    if not (isinstance(tokens, torch.Tensor) and tokens.ndim == 2 and tokens.shape[1] == SEQUENCE):
+        hint = " A clip's tokens as a grid? Flatten them: tokens.flatten(1)." if isinstance(tokens, torch.Tensor) and tokens.ndim > 2 else ""
+        raise ValueError(f"batch['tokens']: expected (B, {SEQUENCE}) token ids per clip; got {describe(tokens)}.{hint}")
     logits = model(tokens[:, :-1], mask_fn=mask_fn)[:, TOKENS_PER_FRAME - 1:]      # predictions of 64…319
     return F.cross_entropy(rearrange(logits, "b n k -> (b n) k"), tokens[:, TOKENS_PER_FRAME:].flatten())
 
