@@ -324,6 +324,12 @@ MIX_UPS = {   # an argument a student could plausibly mix up, and the words that
     "the VAE given 8-frame clips": (lambda: svg.elbo_loss(MODELS["svg"], {"video": CLIPS[:, :8]}), r"clip: expected one-digit clips \(B, 16, 1, 64, 64\)"),
     "a clip's tokens as a grid": (lambda: videogpt.next_token_loss(MODELS["videogpt"], {"tokens": torch.zeros(2, 5, 8, 8, dtype=torch.long)}),
                                   r"Flatten them: tokens\.flatten\(1\)"),
+    "the VGAN for MoCoGAN's codes": (lambda: mocogan.generate(MODELS["vgan"], *mocogan.random_codes(2)), "expected a MoCoGAN or Generator; got a VideoGAN"),
+    "the VGAN to translate styles": (lambda: cyclegan.translate(MODELS["vgan"], CLIPS), "gan: expected a CycleGAN; got a VideoGAN"),
+    "a video's title as a number": (lambda: display.show_video(VIDEO, title=3), "title: expected a string or None; got an int"),
+    "a timeline event with year and label swapped": (lambda: display.plot_timeline([("VGAN", 2016, "GAN")]),
+                                                     r"events\[0\]: expected \(year, label, family\); got \('VGAN', 2016, 'GAN'\)"),
+    "a whole clip to fold": (lambda: watermark.fold(VIDEO), r"image: expected one gray image \(H, W\), such as residual\(video\) gives"),
     "Pareto points as a list": (lambda: leaderboard.pareto_front([("vgan", 2.47, 41.0)]), r"points: expected \{name: \(quality, cost\)\}.*got a list"),
 }
 

@@ -100,6 +100,7 @@ def test_each_frame_can_have_its_own_number_of_boxes():
 
 def test_figures():
     assert display.plot_curves({"loss": [3, 2, 1]}).get_lines()
+    assert display.plot_curves(torch.tensor([3.0, 2.0], requires_grad=True) * 1).get_lines()   # a tensor with its graph
     one_curve = display.plot_curves([3, 2, 1])   # what training.fit returns
     assert [list(line.get_ydata()) for line in one_curve.get_lines()] == [[3, 2, 1]] and one_curve.get_ylabel() == "loss"
     assert display.plot_timeline([(2016, "VGAN", "GAN"), (2022, "VDM", "diffusion")]).texts

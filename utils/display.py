@@ -42,6 +42,8 @@ def video_html(video, fps=8, title=None, width=None, max_frames=96, max_side=320
     encoding fails. No player controls cover the picture: a click pauses and resumes it."""
     if width is not None:
         check_count(width, "width", meaning="the width in pixels")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title: expected a string or None; got {describe(title)}")
     video = _shrink(video, max_frames, max_side)
     width = width or shown_width(video.shape[-1])
     with tempfile.TemporaryDirectory() as tmp:
@@ -248,7 +250,7 @@ def plot_curves(curves, xlabel="step", ylabel="loss", title=None, logy=False, ax
         raise TypeError(f"curves: expected {{name: values}} or a list of values; got {describe(curves)}")
     ax = ax or plt.subplots(figsize=(5, 3))[1]
     for name, values in curves.items():
-        ax.plot(np.asarray(values, dtype=float), label=name)
+        ax.plot(np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values, dtype=float), label=name)
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
@@ -266,7 +268,7 @@ def plot_timeline(events, title=None, ax=None):
     if not (isinstance(events, (list, tuple)) and events):
         raise ValueError(f"events: expected a non-empty list of (year, label, family); got {events!r}")
     for i, event in enumerate(events):
-        if not (isinstance(event, (list, tuple)) and len(event) == 3):
+        if not (isinstance(event, (list, tuple)) and len(event) == 3 and isinstance(event[0], (int, float))):
             raise ValueError(f"events[{i}]: expected (year, label, family); got {event!r}")
     years = sorted({year for year, _, _ in events})
     tallest = max(sum(1 for e in events if e[0] == year) for year in years)   # the most labels stacked on one year

@@ -160,6 +160,8 @@ def residual(video):
 def fold(image):
     """(H, W) → (TILE, TILE): the sum of all whole tiles. A crop shifts every tile alike, so the
     fold is the shifted tile."""
+    if not isinstance(image, torch.Tensor) or image.ndim != 2:
+        raise ValueError(f"image: expected one gray image (H, W), such as residual(video) gives; got {describe(image)}")
     H, W = (side // TILE * TILE for side in image.shape)
     return reduce(image[:H, :W], "(i h) (j w) -> h w", "sum", h=TILE, w=TILE)
 

@@ -31,7 +31,7 @@ from utils.metrics import psnr, warping_error
 from utils.models.evalnet import benchmark
 from utils.models.pix2pix import UNet
 from utils.training import final_losses, fit_gan
-from utils.video import batch_field, check_batch, check_clips, check_generator, describe
+from utils.video import batch_field, check_batch, check_clips, check_generator, check_model, describe
 
 CYCLE_WEIGHT = 10.0       # λ_cyc, as the paper
 TEMPORAL_WEIGHT = 10.0    # λ_temp of the temporal variant
@@ -161,6 +161,7 @@ def train_temporal(gan, **options):
 @torch.no_grad()
 def translate(gan, video, clips_at_once=8):
     """Camera-style video(s) (B, T, 1, 64, 64) → ink style, frame by frame, on the CPU."""
+    check_model(gan, CycleGAN, "gan")
     if check_batch(video).shape[2:] != (1, 64, 64):
         raise ValueError(f"video: expected clips of gray 64×64 frames (B, T, 1, 64, 64); got {tuple(video.shape)}")
     device = next(gan.parameters()).device

@@ -37,7 +37,7 @@ from utils.models.evalnet import FRAMES as EVAL_FRAMES
 from utils.models.evalnet import REFERENCE_SEED, analyse, benchmark, fvd_lite, load_evaluator, static_frame_fvd_lite
 from utils.models.vgan import FRAMES, SPEED, Discriminator, discriminator_loss, generator_loss
 from utils.training import final_losses, fit_gan
-from utils.video import check_count, check_generator, describe
+from utils.video import check_count, check_generator, check_model, describe
 
 CONTENT, MOTION_NOISE, MOTION = 16, 8, 32     # sizes of z_C, ε_t and z_M(t) = h_t
 DIGIT, CANVAS = 24, 64
@@ -158,6 +158,7 @@ def train_step(gan, optimizer_g, optimizer_d, batch):
 @torch.no_grad()
 def generate(model, content, motion_noise):
     """Clips (B, T, 1, 64, 64) on the CPU for given codes (see random_codes)."""
+    check_model(model, (MoCoGAN, Generator))
     if not (isinstance(content, torch.Tensor) and content.is_floating_point() and content.ndim == 2 and content.shape[1] == CONTENT):
         raise ValueError(f"content: expected z_C, a float tensor of shape (B, {CONTENT}); got {describe(content)}")
     if not (isinstance(motion_noise, torch.Tensor) and motion_noise.is_floating_point() and motion_noise.ndim == 3 and motion_noise.shape[2] == MOTION_NOISE
