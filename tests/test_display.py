@@ -94,8 +94,10 @@ def test_each_frame_can_have_its_own_number_of_boxes():
     boxed = display.draw_boxes(still, tracked, color="white", width=1)
     for frame, boxes in zip(boxed, tracked):
         assert torch.equal(frame, display.draw_boxes(still[:1], boxes[None], color="white", width=1)[0] if len(boxes) else frame.new_zeros(frame.shape))
-    with pytest.raises(ValueError, match="or a list of 3 tensors .*got 2 sets"):
+    with pytest.raises(ValueError, match=r"or a list of 3 tensors \(N_t, 4\); got a list of 2 tensors of shapes \[\(1, 4\), \(0, 4\)\]"):
         display.draw_boxes(still, tracked[:2])
+    with pytest.raises(ValueError, match=r"got a list of 3 tensors of shapes \[\(1, 4\), \(0, 4\), \(2, 3\)\]"):
+        display.draw_boxes(still, [*tracked[:2], torch.zeros(2, 3)])
 
 
 def test_figures():

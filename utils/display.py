@@ -135,18 +135,17 @@ def draw_boxes(video, boxes, color="red", width=2):
     frame, or a list of T tensors (N_t, 4), as many boxes on each frame as it has (a tracker's, say).
     Returns an RGB video (T, 3, H, W) in [0, 1]."""
     check_video(video)
-    per_frame = isinstance(boxes, (list, tuple)) and boxes and all(isinstance(b, torch.Tensor) for b in boxes)
-    boxes = [torch.as_tensor(b, dtype=torch.float32).reshape(-1, 4) for b in boxes] if per_frame \
-        else torch.as_tensor(boxes, dtype=torch.float32)
-    if not per_frame and boxes.ndim == 2:
-        boxes = boxes.expand(len(video), -1, -1)
-    if (not per_frame and (boxes.ndim != 3 or boxes.shape[-1] != 4)) or len(boxes) != len(video):
-        got = f"{len(boxes)} sets" if per_frame else tuple(boxes.shape)
+    if isinstance(boxes, (list, tuple)) and boxes and all(isinstance(b, torch.Tensor) for b in boxes):   # N_t boxes on frame t
+        per_frame, got = [b.float() for b in boxes], f"a list of {len(boxes)} tensors of shapes {[tuple(b.shape) for b in boxes[:3]]}…"
+    else:
+        boxes = torch.as_tensor(boxes, dtype=torch.float32)
+        per_frame, got = list(boxes.expand(len(video), -1, -1) if boxes.ndim == 2 else boxes) if boxes.ndim else [], tuple(boxes.shape)
+    if len(per_frame) != len(video) or any(b.ndim != 2 or b.shape[-1] != 4 for b in per_frame):
         raise ValueError(f"boxes: expected (N, 4) or ({len(video)}, N, 4) as (x0, y0, x1, y1), or a list of "
                          f"{len(video)} tensors (N_t, 4); got {got}")
     frames = (video.detach().cpu().clamp(0, 1) * 255).round().to(torch.uint8)
     drawn = [draw_bounding_boxes(frame, frame_boxes, colors=color, width=width) if len(frame_boxes) else frame.expand(3, -1, -1)
-             for frame, frame_boxes in zip(frames, boxes)]
+             for frame, frame_boxes in zip(frames, per_frame)]
     return torch.stack(drawn).float() / 255
 
 

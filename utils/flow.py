@@ -14,14 +14,12 @@ batches of frame pairs (N, C, H, W) and return flow (2, H, W) or (N, 2, H, W).
   on an image pyramid, warping as it goes, so that large motions become small ones.
 - TV-L1 (Zach, Pock & Bischof 2007) from scikit-image is the library reference.
 """
-import numbers
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from utils.video import check_count, check_image, check_video, describe, to_gray
+from utils.video import check_count, check_image, check_in_range, check_video, describe, to_gray
 
 
 MAX_PIXELS = 1920 * 1088   # per frame; beyond Full HD the estimators take minutes on a CPU
@@ -219,8 +217,7 @@ def intermediate_flows(flow01, flow10, t=0.5):
             raise ValueError(f"{name}: expected a flow (2, H, W) or (N, 2, H, W) holding (dx, dy) in pixels; got {describe(flow)}")
     if flow01.shape != flow10.shape:
         raise ValueError(f"flow01 and flow10: expected the same shape; got {tuple(flow01.shape)} and {tuple(flow10.shape)}")
-    if isinstance(t, bool) or not isinstance(t, numbers.Real) or not 0 <= t <= 1:
-        raise ValueError(f"t: expected a time between the two frames, 0 ≤ t ≤ 1; got {t!r}")
+    check_in_range(t, "t", 0, 1, meaning="a time between the two frames")
     return -(1 - t) * t * flow01 + t * t * flow10, (1 - t) ** 2 * flow01 - t * (1 - t) * flow10
 
 

@@ -125,6 +125,13 @@ def check_positive(value, name, meaning="a number"):
     return value
 
 
+def check_in_range(value, name, low, high, meaning="a number"):
+    """A number from `low` to `high`, both included (a bool is not one), or a clear error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high:
+        raise ValueError(f"{name}: expected {meaning}, {low} ≤ {name} ≤ {high}; got {value!r}")
+    return value
+
+
 def check_generator(generator):
     """A torch.Generator or None (a seed is not one), or a clear error."""
     if generator is not None and not isinstance(generator, torch.Generator):

@@ -22,7 +22,7 @@ from skimage.feature import Cascade
 from torchvision.ops import box_iou
 
 from utils.flow import lucas_kanade
-from utils.video import check_count, check_image, check_positive, check_size, check_video, describe, to_gray, to_uint8
+from utils.video import check_count, check_image, check_in_range, check_positive, check_size, check_video, describe, to_gray, to_uint8
 
 MATCH_IOU = 0.3
 MAX_MISSED = 60            # frames a track survives without a detection
@@ -106,8 +106,7 @@ def _one_box(box):
 def grow(boxes, share, size):
     """Boxes (N, 4) enlarged by `share` of their width and height on each side, kept inside size (H, W)."""
     boxes = check_boxes(boxes)
-    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
-        raise ValueError(f"share: expected a fraction of each box's size, e.g. 0.2 for 20 %; got {share!r}")
+    check_in_range(share, "share", 0, 1, meaning="a fraction of each box's size, e.g. 0.2 for 20 %")
     size = check_size(size, "size (the frame's (H, W), e.g. image.shape[-2:])")
     width, height = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     delta = torch.stack([-width, -height, width, height], dim=1) * share

@@ -36,19 +36,13 @@ from utils.video import check_count, check_image, describe
 LAYERS = ("foreground", "alpha", "foreground_disparity", "background", "background_disparity")
 
 
-def _check_map(values, name, shape):
-    if not isinstance(values, torch.Tensor) or tuple(values.shape) != tuple(shape):
+def _check_map(values, name, shape=None):
+    """One value per pixel of the photo: a tensor (H, W), of `shape` if given."""
+    if not isinstance(values, torch.Tensor) or values.ndim != 2 or (shape is not None and tuple(values.shape) != tuple(shape)):
         hint = f" The stereo photo's dict? Pass photo[{name!r}]." if isinstance(values, dict) and name in values else ""
-        raise ValueError(f"{name}: expected a tensor of shape {tuple(shape)} (one value per pixel of the photo); "
-                         f"got {describe(values)}.{hint}")
+        raise ValueError(f"{name}: expected a tensor of shape {tuple(shape) if shape is not None else '(H, W)'} (one value "
+                         f"per pixel of the photo); got {describe(values)}.{hint}")
     return values
-
-
-def _check_disparity(disparity, name="disparity"):
-    if not isinstance(disparity, torch.Tensor) or disparity.ndim != 2:
-        hint = f" The stereo photo's dict? Pass photo[{name!r}]." if isinstance(disparity, dict) and name in disparity else ""
-        raise ValueError(f"{name}: expected a map of shape (H, W), in pixels; got {describe(disparity)}.{hint}")
-    return disparity
 
 
 def _check_layers(layers):
@@ -94,7 +88,7 @@ def near_mask(disparity, known):
     """The near layer: pixels nearer than Otsu's threshold on the known disparities (Otsu splits
     them into two classes of least spread), the largest connected region, its small holes filled.
     (H, W) bool."""
-    _check_map(known, "known", _check_disparity(disparity).shape)
+    _check_map(known, "known", _check_map(disparity, "disparity").shape)
     threshold = skimage.filters.threshold_otsu(disparity[known].numpy())
     near = ((disparity > threshold) & known).numpy()
     regions = skimage.measure.label(near)

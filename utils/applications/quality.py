@@ -29,7 +29,7 @@ from utils.data import MovingDigits
 from utils.flow import lucas_kanade
 from utils.metrics import frame_sharpness, warping_error
 from utils.models.evalnet import analyse, load_evaluator
-from utils.video import check_batch, describe
+from utils.video import check_batch, check_in_range, describe
 
 FLAGS = ("flicker", "identity drift", "blur", "frozen", "speed")
 WORSE_WHEN = {"flicker": "high", "identity drift": "high", "blur": "low", "frozen": "low", "speed": "both"}
@@ -61,8 +61,7 @@ def clip_measures(videos):
 
 def calibrate(real_videos, quantile=QUANTILE):
     """Thresholds from real clips: {name: (low, high)}, a clip being flagged outside [low, high]."""
-    if isinstance(quantile, bool) or not isinstance(quantile, (int, float)) or not 0.5 <= quantile < 1:
-        raise ValueError(f"quantile: expected the share of real clips to pass, 0.5 ≤ quantile < 1 (e.g. 0.95); got {quantile!r}")
+    check_in_range(quantile, "quantile", 0.5, 1, meaning="the share of real clips to pass, e.g. 0.95")
     tail = 1 - quantile
     bounds = {}
     for name, values in clip_measures(real_videos).items():

@@ -128,11 +128,11 @@ def train_step(gan, optimizer_g, optimizer_d, batch, temporal_weight=0.0, cycle_
 def training_batch(clips, other_clips, generator):
     """Two MovingDigits batches → camera-style pairs of consecutive frames of `clips` with their
     flow, and ink-style frames of `other_clips`."""
-    start = torch.randint(batch_field(clips, "video", "clips").shape[1] - 1, (1,), generator=generator).item()
-    batch_field(other_clips, "video", "other_clips")
-    return {"a": camera_style(clips["video"][:, start:start + 2], generator),
+    video, other = batch_field(clips, "video", "clips"), batch_field(other_clips, "video", "other_clips")
+    start = torch.randint(video.shape[1] - 1, (1,), generator=generator).item()
+    return {"a": camera_style(video[:, start:start + 2], generator),
             "flow": digit_flow(clips["position"][:, start:start + 2])[:, 0],
-            "b": rearrange(ink_style(other_clips["video"][:, start:start + 2]), "b t c h w -> (b t) c h w")}
+            "b": rearrange(ink_style(other[:, start:start + 2]), "b t c h w -> (b t) c h w")}
 
 
 # ---------------------------------------------------------------------------------------------
