@@ -291,7 +291,7 @@ def label_agreement(videos, labels):
 def evaluate(model, clips=256, guidance=3.0, label_clips=128):
     """Image-to-video on `clips` held-out first frames (the lesson 03 benchmark), how often the network
     names their digit right (digit_recognised), and label-to-video of `label_clips` clips without and
-    with guidance: does the evaluation network see the requested digit? (label_fvd_lite_128_clips:
+    with guidance: does the evaluation network see the requested digit? (label_fvd_lite_N_clips:
     of the guided label-to-video clips, against as many real ones; a Fréchet distance from fewer
     clips is higher, so it compares only with others from as many.)"""
     generator = torch.Generator().manual_seed(0)
