@@ -139,7 +139,10 @@ def draw_boxes(video, boxes, color="red", width=2):
         per_frame, got = [b.float() for b in boxes], f"a list of {len(boxes)} tensors of shapes {[tuple(b.shape) for b in boxes[:3]]}…"
     else:
         boxes = torch.as_tensor(boxes, dtype=torch.float32)
-        per_frame, got = list(boxes.expand(len(video), -1, -1) if boxes.ndim == 2 else boxes) if boxes.ndim else [], tuple(boxes.shape)
+        got = tuple(boxes.shape)
+        if boxes.ndim == 2:   # the same boxes on every frame
+            boxes = boxes.expand(len(video), -1, -1)
+        per_frame = list(boxes) if boxes.ndim else []
     if len(per_frame) != len(video) or any(b.ndim != 2 or b.shape[-1] != 4 for b in per_frame):
         raise ValueError(f"boxes: expected (N, 4) or ({len(video)}, N, 4) as (x0, y0, x1, y1), or a list of "
                          f"{len(video)} tensors (N_t, 4); got {got}")
