@@ -55,12 +55,13 @@ def test_equal_compute_script_refuses_an_unknown_model():
 @pytest.mark.parametrize("name", ["convlstm", "simvp"])
 def test_cards_record_the_equal_compute_run(name):
     """The shipped cards carry a 300 CPU-second run (written by equal_compute.py --write-cards).
-    The ConvLSTM's bar: OpenSTL's ConvLSTM scored MSE 92.6, SSIM 0.70 at 300 CPU-s on this task (issue 16)."""
+    The ConvLSTM's bar (issue 16): OpenSTL's ConvLSTM scored MSE 92.6, SSIM 0.70 at 300 CPU-s on this task;
+    the course's must match its MSE and come within 0.05 of its SSIM."""
     entry = checkpoints.read_card(name)["equal_compute"]
     assert entry["cpu_seconds"] == 300 and entry["threads"] == 1
     assert entry["mse_10_to_10"] < checkpoints.read_card(name)["metrics"]["mse_repeat_last"]
     if name == "convlstm":
-        assert entry["mse_10_to_10"] <= 92.6 and entry["ssim_10_to_10"] >= 0.65
+        assert entry["mse_10_to_10"] <= 92.6 and entry["ssim_10_to_10"] >= 0.70 - 0.05
 
 
 def test_caption_guidance_script_measures_the_scales_asked_for():

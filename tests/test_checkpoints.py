@@ -64,7 +64,7 @@ def test_quality_bars(shipped):
         assert metrics["digit_accuracy"] >= 0.95
     elif name in ("convlstm", "simvp"):  # 10 → 10: below repeating the last frame, sharp enough to keep SSIM
         assert metrics["mse_10_to_10"] <= 0.5 * metrics["mse_repeat_last"]
-        assert metrics["ssim_10_to_10"] >= 0.65
+        assert metrics["ssim_10_to_10"] > metrics["ssim_repeat_last"]
         assert metrics["mse_per_horizon"][0] < metrics["mse_per_horizon"][-1]  # it uses its context
     elif name in ("vgan", "videogpt"):  # image-to-video: move the digit, look like real clips, keep the digit
         assert metrics["speed_px_per_frame"] >= 1.0  # real clips move 2–4 px/frame; a still frame ~0
@@ -77,7 +77,8 @@ def test_quality_bars(shipped):
     elif name == "pix2pix":
         assert metrics["one_step_mse"] < metrics["one_step_mse_repeat_last"]
     elif name.startswith("cyclegan"):
-        assert metrics["psnr_vs_true_ink_db"] >= 15  # it learned the mapping, without ever seeing a pair
+        # it learned the mapping, without ever seeing a pair: well beyond inverting the input's colours
+        assert metrics["psnr_vs_true_ink_db"] >= metrics["psnr_inverted_input_db"] + 3
     elif name == "latent_autoencoder":
         assert metrics["psnr_db"] >= 26 and metrics["digit_accuracy"] >= 0.9
     elif name == "flow_matching":  # moves the digit (keeping it: see below); follows labels, more so with guidance

@@ -1,6 +1,8 @@
 """The checkers pass the reference implementations and explain, never crash on, wrong ones."""
 import functools
 import importlib
+import math
+import types
 
 import numpy as np
 import pytest
@@ -87,12 +89,26 @@ def _raises_an_unprintable_error(*args):
 
 
 def _off_by_a_bit(reference):
-    def wrong(*args):
-        result = reference(*args)
-        if isinstance(result, tuple):
-            return tuple(r + 0.01 for r in result)
-        return result + 0.01 if isinstance(result, torch.Tensor) else result + 0.5  # PSNR tolerance is 0.05 dB
-    return wrong
+    return lambda *args: _changed(reference(*args))
+
+
+def _changed(result):
+    """`result` made a little wrong, keeping its type, as a near miss by a student would."""
+    if isinstance(result, torch.Tensor):
+        return ~result if result.dtype == torch.bool else result + (0.01 if result.is_floating_point() else 1)
+    if isinstance(result, bool):
+        return not result
+    if isinstance(result, (int, float)):
+        return result + 0.5                                          # PSNR's tolerance is 0.05 dB
+    if isinstance(result, str):
+        return result + "?"
+    if isinstance(result, (list, tuple)):
+        return type(result)(_changed(r) for r in result) if result else [1]
+    if isinstance(result, dict):
+        return {key: _changed(value) for key, value in result.items()}
+    if isinstance(result, types.ModuleType):
+        return math if result is not math else types
+    raise TypeError(f"no near miss written for a {type(result).__name__}")
 
 
 @pytest.mark.parametrize("checker, reference", REFERENCES, ids=lambda f: f.__name__)
@@ -123,8 +139,9 @@ def test_wrong_code_is_explained(checker, reference, student, words):
 
 @pytest.mark.parametrize("checker, reference", REFERENCES, ids=lambda f: f.__name__)
 def test_slightly_wrong_values_are_caught_with_the_case(checker, reference):
-    with pytest.raises(ExerciseFailed, match=r"case 1 of \d+ failed"):
+    with pytest.raises(ExerciseFailed, match=r"case 1 of \d+ failed") as failure:
         checker(_off_by_a_bit(reference))
+    assert "your function raised" not in str(failure.value)   # caught by comparing values, not by a crash
 
 
 def _map_result(transform):
@@ -153,17 +170,26 @@ GENERIC_MISTAKES = {
 NUMBER_EXERCISES = {lesson02.check_psnr, lesson03.check_discriminator_loss, lesson04.check_cycle_loss,
                     lesson05.check_title_safe_position}
 FINE_FOR_NUMBERS = {"returns a NumPy array", "returns the wrong dtype"}
+# Exercises whose answer is a list, a dict or a module: a tensor's mistakes (NaN, a shape, a dtype) do not apply.
+NOT_TENSOR_EXERCISES = {lesson01.check_detect_cuts, lesson06.check_verify_manifest, lesson09.check_pareto_front,
+                        lesson09.check_mean_rank, lesson10.check_resolve}
+TENSOR_MISTAKES = {"returns NaN", "returns Inf", "returns a NumPy array", "returns the wrong shape", "returns the wrong dtype"}
 
 
 @pytest.mark.parametrize("checker, reference, mistake", [
     pytest.param(checker, reference, mistake, id=f"{checker.__name__}-{mistake}")
     for checker, reference in REFERENCES for mistake in GENERIC_MISTAKES
-    if not (checker in NUMBER_EXERCISES and mistake in FINE_FOR_NUMBERS)])
+    if not (checker in NUMBER_EXERCISES and mistake in FINE_FOR_NUMBERS)
+    and not (checker in NOT_TENSOR_EXERCISES and mistake in TENSOR_MISTAKES)])
 def test_every_checker_explains_generic_mistakes_without_a_traceback(checker, reference, mistake):
     with pytest.raises(ExerciseFailed) as failure:
         checker(GENERIC_MISTAKES[mistake](reference))
     message = str(failure.value)
-    assert "case 1 of" in message and ("expected" in message or "your function raised" in message), message
+    assert "case 1 of" in message, message
+    if mistake == "raises ValueError":
+        assert "your function raised ValueError: student bug" in message, message
+    else:  # caught by checking what came back, not by a crash
+        assert "expected" in message and "your function raised" not in message, message
     assert failure.value._render_traceback_()[0].startswith("✗")
 
 
@@ -227,8 +253,15 @@ def test_checkers_catch_answers_right_only_where_the_old_cases_looked():
         if text_width > width * (1 - margin):
             raise ValueError("too wide")
         return (width - text_width) / 2, height * (1 - margin) - text_height
-    with pytest.raises(ExerciseFailed, match="a 560 px wide caption"):
+    with pytest.raises(ExerciseFailed, match="a 22 px tall, 560 px wide caption"):
         lesson05.check_title_safe_position(margin_on_one_side)
+    def no_height_check(frame_size, text_size, margin=0.08):
+        (height, width), (text_height, text_width) = frame_size, text_size
+        if text_width > width * (1 - 2 * margin):
+            raise ValueError("too wide")
+        return (width - text_width) / 2, height * (1 - margin) - text_height
+    with pytest.raises(ExerciseFailed, match="a 240 px tall, 100 px wide caption"):
+        lesson05.check_title_safe_position(no_height_check)
     with pytest.raises(ExerciseFailed, match="the venue's year"):
         lesson10.check_can_mean(lambda entry, surname, year: surname in entry["surnames"] and year == (
             references.arxiv_year(entry["eprint"]) if entry["eprint"] else entry["year"]))

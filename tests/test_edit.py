@@ -75,7 +75,7 @@ def test_a_caption_is_drawn_at_the_bottom_inside_the_title_safe_area():
     rows = (captioned - video).abs().sum(dim=(0, 1, 3)).nonzero().flatten()
     assert rows.min() > 72 // 2 and rows.max() < 72 * (1 - 0.08) + 1
     assert torch.equal(captioned[0], captioned[1]) and captioned.max() > 0.95   # white text
-    with pytest.raises(ValueError, match="title-safe width"):
+    with pytest.raises(ValueError, match="px wide text does not fit the title-safe area"):
         edit.caption(video, "a caption far too long to fit across this small frame")
 
 
@@ -154,5 +154,8 @@ def test_animating_a_still_refuses_bad_options(options, words):
 
 def test_the_title_safe_position_centres_the_box_above_the_bottom_margin():
     assert edit.title_safe_position((1080, 1920), (60, 800), 0.1) == (560, 912)
-    with pytest.raises(ValueError, match="title-safe width of 1536 px"):
+    with pytest.raises(ValueError, match="title-safe area, 1536 px wide"):
         edit.title_safe_position((1080, 1920), (60, 1600), 0.1)
+    assert edit.title_safe_position((1080, 1920), (864, 800), 0.1) == (560, 108)   # exactly the safe area's height
+    with pytest.raises(ValueError, match="title-safe area, 864 px tall"):
+        edit.title_safe_position((1080, 1920), (865, 800), 0.1)

@@ -78,6 +78,6 @@ def test_nbgrader_scores_the_filled_in_lesson_fully_and_the_released_one_zero(tm
         scores = {student: {grade.name: (grade.score, grade.max_score) for grade in
                             gradebook.find_submission(assignment, student).notebooks[0].grades if grade.name.startswith("test-")}
                   for student in ("filled", "released")}
-    assert len(scores["filled"]) == 3
+    assert len(scores["filled"]) == len(scores["released"]) == 3
     assert all(score == maximum > 0 for score, maximum in scores["filled"].values()), scores["filled"]
     assert all(score == 0 for score, _ in scores["released"].values()), scores["released"]

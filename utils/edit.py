@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from utils.video import check_count, check_image, check_positive, check_video, describe, detect_cuts, resize
+from utils.video import check_count, check_image, check_in_range, check_positive, check_video, describe, detect_cuts, resize
 
 CJK_FONTS = (  # Debian/Ubuntu, Fedora, Arch, macOS, Windows
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
@@ -228,6 +228,7 @@ def reframe(video, aspect, window=9):
 def motion_lefts(video, width, window=9):
     """The left column of a `width`-wide window centred on `motion_centre` in each frame, kept
     inside the frame: (T,) long."""
+    check_in_range(check_count(width, "width"), "width", 1, check_video(video).shape[-1], meaning="the window's width in pixels")
     return (motion_centre(video, window) - width / 2).round().clamp(0, video.shape[-1] - width).long()
 
 
@@ -263,8 +264,7 @@ def grade(video, curve):
 def vignette(video, strength=0.5):
     """Darken towards the corners: the corners lose `strength` of their brightness, the centre none."""
     check_video(video)
-    if not 0 <= strength <= 1:
-        raise ValueError(f"strength: expected a share of brightness in [0, 1]; got {strength!r}")
+    check_in_range(strength, "strength", 0, 1, meaning="the share of brightness the corners lose")
     H, W = video.shape[-2:]
     y, x = torch.meshgrid(torch.linspace(-1, 1, H, device=video.device), torch.linspace(-1, 1, W, device=video.device),
                           indexing="ij")
@@ -287,11 +287,12 @@ def _needs_cjk(text):
 def title_safe_position(frame_size, text_size, margin=0.08):
     """(left, top) in pixels of a text box (text_height, text_width) centred horizontally on a frame
     (height, width), its bottom edge `margin` of the height above the frame's bottom; the title-safe
-    area keeps `margin` of the width clear on each side too, so a wider box is a ValueError."""
+    area keeps `margin` of the frame clear on every side, so a box wider or taller than it is a ValueError."""
     (height, width), (text_height, text_width) = frame_size, text_size
-    if text_width > width * (1 - 2 * margin):
-        raise ValueError(f"a {text_width} px wide text does not fit the title-safe width of {width * (1 - 2 * margin):.0f} px "
-                         f"({margin:.0%} of the {width} px frame kept clear on each side)")
+    for size, extent, side in ((text_width, width, "wide"), (text_height, height, "tall")):
+        if size > extent * (1 - 2 * margin):
+            raise ValueError(f"a {size} px {side} text does not fit the title-safe area, {extent * (1 - 2 * margin):.0f} px {side} "
+                             f"({margin:.0%} of the {extent} px frame kept clear on each side)")
     return (width - text_width) / 2, height * (1 - margin) - text_height
 
 
@@ -317,14 +318,13 @@ def caption(video, text, size=None, font=None, margin=0.08):
         raise ValueError(f"font: expected a TrueType/OpenType file (.ttf, .ttc, .otf); got {font!r}, which does not open ({error})") from None
     layer = Image.new("RGBA", (W, H), (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
-    left, top, right, bottom = draw.textbbox((0, 0), text, font=typeface, stroke_width=max(1, size // 12))
+    outline = max(1, size // 12)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=typeface, stroke_width=outline)
     try:
         box_left, box_top = title_safe_position((H, W), (bottom - top, right - left), margin)
     except ValueError as err:
         raise ValueError(f"caption {text!r} at size {size}: {err}; use a smaller size or a shorter text") from None
-    draw.text((box_left - left, box_top - top), text, font=typeface, fill=(255, 255, 255, 255), stroke_width=max(1, size // 12),
-              stroke_fill=(0, 0, 0, 255))
+    draw.text((box_left - left, box_top - top), text, font=typeface, fill="white", stroke_width=outline, stroke_fill="black")
     rgba = torch.from_numpy(np.asarray(layer, dtype=np.float32) / 255).permute(2, 0, 1)   # (4, H, W)
-    colour = rgba[:3] if C == 3 else rgba[:3].mean(dim=0, keepdim=True)
-    alpha = rgba[3:]
+    colour, alpha = (rgba[:3] if C == 3 else rgba[:3].mean(dim=0, keepdim=True)), rgba[3:]
     return video * (1 - alpha) + colour.to(video.device) * alpha.to(video.device)

@@ -53,18 +53,19 @@ def _compare_box(got, expected):
 
 
 def check_title_safe_position(student_fn):
-    """title_safe_position(frame_size, text_size, margin) → (left, top), or ValueError when too wide."""
+    """title_safe_position(frame_size, text_size, margin) → (left, top), or ValueError when too wide or tall."""
     cases = [(f"a {text} box on a {frame} frame, margin {margin}", (frame, text, margin),
               edit.title_safe_position(frame, text, margin))
              for frame, text, margin in [((1080, 1920), (60, 800), 0.08), ((272, 640), (22, 300), 0.08),
                                          ((1920, 1080), (80, 900), 0.05), ((100, 100), (10, 84), 0.08)]]
     if not run_cases("title_safe_position", student_fn, cases, compare=_compare_box):
         return False
-    for width in (600, 560):   # 560 px fits a margin kept on one side only, not on both
-        case = (f"title_safe_position: a {width} px wide caption on a 640 px frame (title-safe width 538 px: "
-                f"a margin on each side) should raise ValueError")
+    # 560 px wide or 235 px tall fits a margin kept on one side only, not on both
+    for text_size in ((22, 600), (22, 560), (240, 100), (235, 100)):
+        case = (f"title_safe_position: a {text_size[0]} px tall, {text_size[1]} px wide caption on a 272 × 640 frame "
+                f"(title-safe area 228 px tall, 538 px wide: a margin on each side) should raise ValueError")
         try:
-            got = student_fn((272, 640), (22, width), 0.08)
+            got = student_fn((272, 640), text_size, 0.08)
         except ValueError:
             continue
         except KeyboardInterrupt:
@@ -72,5 +73,5 @@ def check_title_safe_position(student_fn):
         except BaseException as err:
             raise ExerciseFailed(f"{case}; it raised {type(err).__name__}: {message_of(err)}") from None
         raise ExerciseFailed(f"{case}; it returned {describe(got)}")
-    print(f"{PASSED} title_safe_position: a caption wider than the title-safe area raises ValueError")
+    print(f"{PASSED} title_safe_position: a caption wider or taller than the title-safe area raises ValueError")
     return True

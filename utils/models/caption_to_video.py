@@ -70,10 +70,14 @@ def tokenize(captions):
         raise ValueError(f"captions: expected a non-empty list of strings; got {describe(captions)}")
     rows = []
     for caption in captions:
-        words = caption.lower().split() if isinstance(caption, str) else None
-        if words is None or len(words) > CAPTION_LENGTH or any(word not in VOCABULARY[1:] for word in words):
+        if not isinstance(caption, str):
+            raise ValueError(f"captions: expected a non-empty list of strings; got {describe(caption)} among them")
+        words = caption.lower().split()
+        unknown = [word for word in words if word not in VOCABULARY[1:]]
+        if len(words) > CAPTION_LENGTH or unknown:
+            outside = f", {' '.join(unknown)} not in it" if unknown else ""
             raise ValueError(f"caption {caption!r}: expected at most {CAPTION_LENGTH} words of the vocabulary "
-                             f"{' '.join(VOCABULARY[1:])}")
+                             f"{' '.join(VOCABULARY[1:])}; got {len(words)} words{outside}")
         rows.append([VOCABULARY.index(word) for word in words] + [PAD] * (CAPTION_LENGTH - len(words)))
     return torch.tensor(rows)
 
@@ -137,6 +141,13 @@ class CaptionToVideo(SpaceTimeTransformer):
 
     def embed_labels(self, tokens):
         return self.text_encoder(tokens)
+
+    def check_labels(self, tokens):
+        """tokens (B, 5) long: word ids as `tokenize` gives them; or a clear error."""
+        shaped = tokens.ndim == 2 and tokens.shape[1] == CAPTION_LENGTH and tokens.numel() > 0
+        if not shaped or not 0 <= tokens.min() <= tokens.max() < len(VOCABULARY):
+            raise ValueError(f"labels: expected caption tokens (B, {CAPTION_LENGTH}) of ids 0…{len(VOCABULARY) - 1}, as "
+                             f"tokenize(captions) gives them; got shape {tuple(tokens.shape)} with values {tokens.unique().tolist()[:12]}")
 
 
 @torch.no_grad()

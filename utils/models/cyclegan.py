@@ -171,7 +171,8 @@ def translate(gan, video, clips_at_once=8):
 
 def evaluate(gan, clips=64):
     """On held-out clips in camera style: flicker (warping error) of the translation, of the
-    true ink rendering of the same clips and of the input; and PSNR against the true rendering."""
+    true ink rendering of the same clips and of the input; and PSNR against the true rendering, of
+    the translation and of the input inverted (1 − x: the mapping's colours without its strokes)."""
     held_out = benchmark(clips)
     camera = camera_style(held_out["video"], torch.Generator().manual_seed(0))
     flow, true_ink = digit_flow(held_out["position"]), ink_style(held_out["video"])
@@ -179,4 +180,5 @@ def evaluate(gan, clips=64):
     return {"warping_error": round(warping_error(translated, flow), 5),
             "warping_error_true_ink": round(warping_error(true_ink, flow), 5),
             "warping_error_input": round(warping_error(camera, flow), 5),
-            "psnr_vs_true_ink_db": round(psnr(translated, true_ink), 2)}
+            "psnr_vs_true_ink_db": round(psnr(translated, true_ink), 2),
+            "psnr_inverted_input_db": round(psnr(1 - camera, true_ink), 2)}

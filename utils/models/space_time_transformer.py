@@ -140,6 +140,12 @@ class SpaceTimeTransformer(nn.Module):
         """labels (B,) → (B, C): what the condition adds for the label."""
         return self.label_embedding(labels)
 
+    def check_labels(self, labels):
+        """labels (B,) long: digit classes 0…9, NO_LABEL for none; or a clear error."""
+        if labels.ndim != 1 or labels.numel() == 0 or not 0 <= labels.min() <= labels.max() <= NO_LABEL:
+            raise ValueError(f"labels: expected (B,) digit classes 0…{CLASSES - 1}, or {NO_LABEL} for none; got shape "
+                             f"{tuple(labels.shape)} with values {labels.unique().tolist()[:12]}")
+
     def recognise(self, first_latent):
         """first_latent (B, D, 8, 8) → (B, 10) logits of the digit it shows, from the same summary
         the network is conditioned on."""
