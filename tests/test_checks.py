@@ -390,6 +390,23 @@ def test_bug_hunt_reads_the_reasons(line, vague):
         lesson03.check_bug_hunt({**SOLVED_BUG_HUNT, line: vague})
 
 
+@pytest.mark.parametrize("line, fine", [(59, "download is fine"), (69, "num_epochs is not missing"), (73, "the device is cuda, fine"),
+                                        (16, "stride 2 is OK here")])
+def test_bug_hunt_refuses_a_reason_that_calls_the_line_fine(line, fine):
+    with pytest.raises(ExerciseFailed, match=f"line {line} is a bug, but your reason .* calls it fine"):
+        lesson03.check_bug_hunt({**SOLVED_BUG_HUNT, line: fine})
+
+
+def test_bug_hunt_takes_other_words_for_a_right_reason(capsys):
+    assert lesson03.check_bug_hunt({**SOLVED_BUG_HUNT, 16: "it needs deconvolution layers to make an image from noise",
+                                    80: "noise() is not a function from any import"}) is True
+
+
+def test_bug_hunt_names_the_lines_that_look_fine_even_when_every_bug_is_found(capsys):
+    assert lesson03.check_bug_hunt({**SOLVED_BUG_HUNT, 46: "Sigmoid is wrong"}) is True
+    assert "look fine to us: 46 (nn.Sigmoid())" in capsys.readouterr().out
+
+
 def test_bug_hunt_refuses_to_flag_every_line():
     with pytest.raises(ExerciseFailed, match="name the bugs, not every line"):
         lesson03.check_bug_hunt({n: "could be a bug: undefined, gpu, shape, download" for n in range(1, 96)})

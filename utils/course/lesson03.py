@@ -1,5 +1,6 @@
 """Exercise checkers of lesson 03 (Image-to-video methods): see utils.course.checker for how they report."""
 import numbers
+import re
 from collections import Counter
 from typing import NamedTuple
 
@@ -87,6 +88,8 @@ class Bug(NamedTuple):
 UNDEFINED = ("undefined", "not defined", "never defined", "isn't defined", "no definition", "missing", "nameerror",
              "undeclared", "not declared", "never declared", "not set", "never set", "doesn't exist", "does not exist")
 MOST_INNOCENT_LINES = 3   # more than this, and the answer is flagging lines at random
+# a reason that calls its line fine is no reason: "download is fine", "num_epochs is not missing"
+SAYS_IT_IS_FINE = re.compile(r"\bfine\b|\bok(ay)?\b|is correct|looks correct|not a bug|no bug|isn't a bug|not missing|nothing wrong")
 
 
 def _article_bugs():
@@ -110,14 +113,15 @@ def _article_bugs():
         Bug("the 'generator' is a stack of strided convolutions: it shrinks an image to a 1×1 map instead of growing "
             "a noise vector into an image (transposed convolutions do that)",
             lines_with("nn.Conv2d", "class Generator", within=(generator_start, generator_end)), "the generator",
-            ("transpose", "shrink", "downsampl", "upsampl", "stride", "1×1", "1x1", "grow", "smaller")),
+            ("transpose", "deconv", "shrink", "downsampl", "upsampl", "stride", "1×1", "1x1", "grow", "smaller")),
         Bug("the last 4×4 convolution of the discriminator does not fit MNIST's 3×3 map (28 → 14 → 7 → 3), and its "
             "(B, 1, 1, 1) output does not match the (B, 1) labels of BCELoss",
             lines_with("nn.Conv2d(256, 1, 4, 1, 0)", within=(generator_end + 1, len(lines))) | lines_with("nn.BCELoss()"),
             "the discriminator and its loss",
             ("3×3", "3x3", "4×4", "4x4", "kernel", "size", "shape", "label", "match", "dimension", "too small", "too large")),
         Bug("num_epochs is never defined", lines_with("num_epochs"), "the training loop", UNDEFINED),
-        Bug("noise() is never defined", lines_with("noise()"), "the training loop", UNDEFINED),
+        Bug("noise() is never defined", lines_with("noise()"), "the training loop",
+            UNDEFINED + ("not a function", "not imported", "never imported", "no import")),
         Bug(".cuda() everywhere: the code cannot run without an NVIDIA GPU (use a `device` variable)",
             lines_with(".cuda()"), "the training loop", ("gpu", "cuda", "nvidia", "device", "cpu")),
     ]
@@ -150,14 +154,15 @@ def check_bug_hunt(bugs):
         named = sorted(bug.lines & set(bugs))
         if not named:
             missing.append(bug)
-        elif any(word in bugs[n].lower() for n in named for word in bug.words):
+        elif any(word in bugs[n].lower() and not SAYS_IT_IS_FINE.search(bugs[n].lower()) for n in named for word in bug.words):
             found.append(bug)
         else:
             unexplained.append((named[0], bugs[named[0]]))
     report = [f"{title}: you found {len(found)} of {len(known)} bugs"]
     if innocent:
         report.append("these lines look fine to us: " + ", ".join(f"{n} ({lines[n - 1].strip()[:40]})" for n in innocent))
-    report += [f"line {n} is a bug, but your reason ({why!r}) does not say what goes wrong there" for n, why in unexplained]
+    report += [f"line {n} is a bug, but your reason ({why!r}) " + ("calls it fine" if SAYS_IT_IS_FINE.search(why.lower()) else
+                                                                 "does not say what goes wrong there") for n, why in unexplained]
     if missing:
         hiding = Counter(bug.where for bug in missing)
         report.append(f"still hidden: {len(missing)} — " + ", ".join(f"{count} in {where}" for where, count in hiding.items()))
@@ -166,4 +171,6 @@ def check_bug_hunt(bugs):
     print(f"{PASSED} {report[0]}:")
     for bug in found:
         print(f"   • {bug.what}")
+    if innocent:
+        print(f"   … and {report[1]}: read them again")
     return True
