@@ -152,9 +152,10 @@ def check_bug_hunt(bugs):
     found, unexplained, missing = [], [], []
     for bug in known:
         named = sorted(bug.lines & set(bugs))
+        reasons = [bugs[n].lower() for n in named if not SAYS_IT_IS_FINE.search(bugs[n].lower())]
         if not named:
             missing.append(bug)
-        elif any(word in bugs[n].lower() and not SAYS_IT_IS_FINE.search(bugs[n].lower()) for n in named for word in bug.words):
+        elif any(word in reason for reason in reasons for word in bug.words):
             found.append(bug)
         else:
             unexplained.append((named[0], bugs[named[0]]))
