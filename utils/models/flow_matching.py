@@ -113,10 +113,10 @@ def _check_sampling(model, first_latent, labels, n, steps, guidance, generator):
     check_generator(generator)
     if not (isinstance(guidance, (int, float)) and math.isfinite(guidance)):
         raise ValueError(f"guidance: expected a finite number (1 = none); got {guidance!r}")
-    if labels is not None and not (isinstance(labels, torch.Tensor) and labels.dtype == torch.long and labels.ndim in (1, 2)):
-        raise ValueError(f"labels: expected a long tensor, (B,) digit classes or (B, L) caption tokens; got {describe(labels)}")
     if labels is not None:
-        model.check_labels(labels)
+        if not (isinstance(labels, torch.Tensor) and labels.dtype == torch.long):
+            raise ValueError(f"labels: expected a long tensor, (B,) digit classes or (B, L) caption tokens; got {describe(labels)}")
+        model.check_labels(labels)                                   # the shape and values the model takes
     latent_shape = (model.channels, model.size, model.size)
     if first_latent is not None and not (isinstance(first_latent, torch.Tensor) and first_latent.shape[1:] == latent_shape):
         raise ValueError(f"first_latent: expected encoded first frames (B, {', '.join(map(str, latent_shape))}), as encode_frames "
