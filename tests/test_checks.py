@@ -2,6 +2,7 @@
 import functools
 import importlib
 import math
+import sys
 import types
 
 import numpy as np
@@ -229,6 +230,19 @@ def test_the_stub_on_a_later_case_is_a_failure_not_an_exercise_left_undone():
         lesson02.check_psnr(half_done)
 
 
+def frame_differences(video):   # an earlier exercise, still its stub
+    raise NotImplementedError()
+
+
+def test_a_function_that_calls_another_exercise_still_a_stub_was_attempted():
+    def detect_cuts(video, threshold_factor=4.0):   # written, on top of a frame_differences not yet written
+        differences = frame_differences(video)
+        return (torch.nonzero(differences > threshold_factor * differences.median()).flatten() + 1).tolist()
+    with pytest.raises(ExerciseFailed, match="calls frame_differences, which still raises NotImplementedError: write frame_differences first"):
+        lesson01.check_detect_cuts(detect_cuts)
+    assert lesson01.check_detect_cuts(_not_done) is False, "its own stub: not attempted"
+
+
 def test_a_number_written_as_text_is_not_a_number():
     with pytest.raises(ExerciseFailed, match="expected a number, got a str"):
         lesson02.check_psnr(lambda prediction, target: f"{metrics.psnr(prediction, target):.2f}")
@@ -331,6 +345,25 @@ def test_cycle_loss_tells_the_order_of_the_two_generators():
 def test_lucas_kanade_mistakes_are_named(mistake, hint):
     with pytest.raises(ExerciseFailed, match=hint):
         lesson02.check_lucas_kanade_step(mistake(flow.lucas_kanade_step))
+
+
+def _horn_schunck_with_zero_padding(frame0, frame1, alpha=0.2, iterations=50):
+    ix, iy, it = flow.image_gradients(frame0, frame1)
+    uv = torch.zeros(ix.shape[0], 2, *ix.shape[-2:])
+    for _ in range(iterations):
+        uv_bar = (9 * torch.nn.functional.avg_pool2d(torch.nn.functional.pad(uv, (1, 1, 1, 1)), 3, stride=1) - uv) / 8
+        uv = uv_bar - torch.cat([ix, iy], 1) * ((ix * uv_bar[:, :1] + iy * uv_bar[:, 1:] + it) / (alpha ** 2 + ix ** 2 + iy ** 2))
+    return uv
+
+
+@pytest.mark.parametrize("mistake, hint", [
+    (lambda *args: -flow.horn_schunck_step(*args), "each iteration subtracts"),
+    (_horn_schunck_with_zero_padding, "replicate padding, not zeros"),
+])
+def test_horn_schunck_mistakes_get_horn_schunck_hints(mistake, hint):
+    with pytest.raises(ExerciseFailed, match=hint) as failure:
+        lesson02.check_horn_schunck_step(mistake)
+    assert "window" not in str(failure.value) and "ridge" not in str(failure.value), "Lucas–Kanade's hints"
 
 
 def test_convlstm_report_describes_states_not_reprs():
@@ -572,13 +605,28 @@ LESSON09_MISTAKES = [
      "(?s)case 1 of 4 failed.*a: expected mean position 1, got 0"),
 ]
 
+def test_resolve_imports_what_nothing_imported_yet(monkeypatch):
+    import email.mime
+    monkeypatch.delitem(sys.modules, "email.mime.audio", raising=False)
+    monkeypatch.delattr(email.mime, "audio", raising=False)
+    down_the_attributes = lambda dotted: functools.reduce(lambda found, name: getattr(found, name, None), dotted.split(".")[1:],
+                                                          importlib.import_module(dotted.split(".")[0]))
+    with pytest.raises(ExerciseFailed, match="(?s)case 7 of 7 failed.*nothing has imported yet.*expected: the module email.mime.audio"):
+        lesson10.check_resolve(down_the_attributes)
+    assert lesson10.check_resolve(references.resolve)
+
+
 LESSON10_MISTAKES = [
     (lesson10.check_arxiv_year, lambda eprint: 2000 + int(eprint[:2]), "(?s)case 5 of 6 failed.*old-style.*ValueError"),
     (lesson10.check_resolve,        # getattr without a default: a missing name raises instead of giving None
      lambda dotted: functools.reduce(getattr, dotted.split(".")[1:], importlib.import_module("utils")),
-     "(?s)case 5 of 6 failed.*AttributeError"),
+     "(?s)case 5 of 7 failed.*AttributeError"),
     (lesson10.check_can_mean, lambda entry, surname, year: surname in entry["surnames"] and year == entry["year"],
-     "case 5 of 8 failed.*arXiv id"),
+     "case 6 of 9 failed.*arXiv id"),
+    (lesson10.check_can_mean,       # a surname as a substring of an author's
+     lambda entry, surname, year: any(surname in name for name in entry["surnames"]) and (
+         year == entry["year"] or entry["eprint"] is not None and references.arxiv_year(entry["eprint"]) == year),
+     "case 5 of 9 failed.*Hoogeboom"),
 ]
 
 LESSON11_MISTAKES = [

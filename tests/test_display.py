@@ -77,6 +77,14 @@ def test_slices_of_a_longer_video_are_labelled_from_where_they_start():
         display.show_frames([video, video], start=[3])
 
 
+def test_columns_that_are_not_frames_of_one_video_get_their_own_labels():
+    display.show_frames(torch.rand(4, 1, 8, 8), labels=["frame 10", "blend", "truth", "frame 12"])
+    assert [t.get_text() for t in matplotlib.pyplot.gcf().axes[0].get_xticklabels()] == ["frame 10", "blend", "truth", "frame 12"]
+    matplotlib.pyplot.close("all")
+    with pytest.raises(ValueError, match=r"one label per column \(4\); got 3"):
+        display.show_frames(torch.rand(4, 1, 8, 8), labels=["a", "b", "c"])
+
+
 def test_boxes_are_drawn_on_every_frame():
     still = torch.zeros(3, 1, 10, 12)
     boxed = display.draw_boxes(still, [[2, 3, 8, 7]], color="white", width=1)
@@ -105,6 +113,10 @@ def test_figures():
     assert display.plot_curves(torch.tensor([3.0, 2.0], requires_grad=True) * 1).get_lines()   # a tensor with its graph
     one_curve = display.plot_curves([3, 2, 1])   # what training.fit returns
     assert [list(line.get_ydata()) for line in one_curve.get_lines()] == [[3, 2, 1]] and one_curve.get_ylabel() == "loss"
+    horizon = display.plot_curves({"psnr": [30, 28, 27]}, x=[1, 2, 3])
+    assert [list(line.get_xdata()) for line in horizon.get_lines()] == [[1, 2, 3]]
+    with pytest.raises(ValueError, match=r"x: expected one value per point \(3 in 'psnr'\); got 2"):
+        display.plot_curves({"psnr": [30, 28, 27]}, x=[1, 2])
     assert display.plot_timeline([(2016, "VGAN", "GAN"), (2022, "VDM", "diffusion")]).texts
     display.show_flow(torch.randn(2, 16, 16), image=torch.rand(3, 16, 16))
     matplotlib.pyplot.close("all")

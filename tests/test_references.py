@@ -72,6 +72,7 @@ def test_the_citation_search_reads_the_forms_the_course_writes():
     assert references.citations(text) == [("Otsu", 1979), ("Shi", 2015), ("Denton", 2018), ("Huang", 2022), ("Peebles", 2023),
                                           ("Mathieu", 2016)]
     assert references.citations("NeurIPS 2015, in March 2025 (MICCAI 2015)") == []
+    assert references.citations("as Shi et al. (2015) and Lucas & Kanade (1981) show") == [("Shi", 2015), ("Lucas", 1981)]
 
 
 def test_resolve_finds_modules_classes_and_methods_and_nothing_else():

@@ -90,12 +90,13 @@ def show_videos(videos, titles=None, fps=8, width=None):
     return _html(f'<div style="display: flex; flex-wrap: wrap; align-items: flex-start">{cells}</div>')
 
 
-def show_frames(videos, titles=None, every=1, max_frames=10, size=1.6, start=0):
+def show_frames(videos, titles=None, every=1, max_frames=10, size=1.6, start=0, labels=None):
     """Draw a grid of frames: one row per video (torchvision's make_grid), every `every`-th frame up
     to `max_frames`, each column labelled with the frame's index in the video. For a slice of a
     longer video, `start` is the index of its first frame (one for all rows, or one per row: rows
-    that start apart are each labelled). Returns nothing: the notebook shows the figure once (a
-    returned figure would be shown a second time)."""
+    that start apart are each labelled); `labels` names the columns instead, where they are not
+    frames of one video. Returns nothing: the notebook shows the figure once (a returned figure
+    would be shown a second time)."""
     if isinstance(videos, dict):
         raise TypeError("videos: expected a video (T, C, H, W) or a list of them; got a dict. "
                         "Titled videos? show_frames(list(videos.values()), titles=list(videos)).")
@@ -111,6 +112,8 @@ def show_frames(videos, titles=None, every=1, max_frames=10, size=1.6, start=0):
         raise ValueError(f"start: expected one index, or one per video; got {len(starts)} for {len(videos)} videos")
     rows = [check_video(v, f"video {i}").detach().float().cpu()[::every][:max_frames] for i, v in enumerate(videos)]
     cols = max(len(r) for r in rows)
+    if labels is not None and len(labels) != cols:
+        raise ValueError(f"labels: expected one label per column ({cols}); got {len(labels)}")
     fig, axes = plt.subplots(len(rows), 1, figsize=(size * cols, size * len(rows)), squeeze=False)
     for r, (frames, ax) in enumerate(zip(rows, axes[:, 0])):
         pad = max(1, frames.shape[-1] // 32)
@@ -118,7 +121,7 @@ def show_frames(videos, titles=None, every=1, max_frames=10, size=1.6, start=0):
         ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
         width = frames.shape[-1] + pad
         ax.set_xticks([pad + c * width + frames.shape[-1] / 2 for c in range(len(frames))],
-                      [f"t={starts[r] + c * every}" for c in range(len(frames))], fontsize=8)
+                      labels or [f"t={starts[r] + c * every}" for c in range(len(frames))], fontsize=8)
         ax.xaxis.tick_top()
         ax.tick_params(length=0, labeltop=r == 0 or len(set(starts)) > 1)
         ax.set_yticks([])
@@ -243,16 +246,20 @@ def show_architecture(model, *inputs, title=None, per_row=5):
     fig.tight_layout()
 
 
-def plot_curves(curves, xlabel="step", ylabel="loss", title=None, logy=False, ax=None):
-    """Plot named curves {name: values}, or one curve (a list of values, as training.fit returns);
-    used for training losses and for metric sweeps."""
+def plot_curves(curves, xlabel="step", ylabel="loss", title=None, logy=False, ax=None, x=None):
+    """Plot named curves {name: values}, or one curve (a list of values, as training.fit returns),
+    against `x` (the same for every curve; 0, 1, … by default); used for training losses and for
+    metric sweeps."""
     if isinstance(curves, (list, tuple, np.ndarray, torch.Tensor)):
         curves = {ylabel: curves}
     if not isinstance(curves, dict):
         raise TypeError(f"curves: expected {{name: values}} or a list of values; got {describe(curves)}")
     ax = ax or plt.subplots(figsize=(5, 3))[1]
     for name, values in curves.items():
-        ax.plot(np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values, dtype=float), label=name)
+        values = np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values, dtype=float)
+        if x is not None and len(x) != len(values):
+            raise ValueError(f"x: expected one value per point ({len(values)} in {name!r}); got {len(x)}")
+        ax.plot(np.arange(len(values)) if x is None else np.asarray(x, dtype=float), values, label=name)
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)

@@ -125,11 +125,29 @@ def message_of(err):
         return f"(its message could not be printed: {type(inner).__name__}: {inner})"
 
 
-def _is_the_stub(err, number):
+def _another_stub(err, student_fn):
+    """The name of another exercise's function, still its stub, that raised `err` inside the
+    student's function (detect_cuts calling a frame_differences not written yet); else None.
+    Such a function is one the notebook defines at the top level under a different name."""
+    if not isinstance(err, NotImplementedError) or err.args:
+        return None
+    tb = err.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    defined = tb.tb_frame.f_globals.get(code.co_name)
+    if (code.co_name == getattr(student_fn, "__name__", None) or getattr(defined, "__code__", None) is not code
+            or any(part in code.co_filename for part in ("site-packages", "/utils/", "\\utils\\"))):
+        return None
+    return code.co_name
+
+
+def _is_the_stub(err, number, student_fn):
     """A NotImplementedError that means "not attempted": the stub's bare `raise NotImplementedError()`,
-    on the first case. One with a message comes from a library (PyTorch raises them for some
-    inputs) or from the student's own code, and one on a later case follows cases that ran."""
-    return number == 1 and not err.args
+    on the first case, not from another exercise's stub that the function calls. One with a
+    message comes from a library (PyTorch raises them for some inputs) or from the student's own
+    code, and one on a later case follows cases that ran."""
+    return number == 1 and not err.args and _another_stub(err, student_fn) is None
 
 
 def _where(err):
@@ -175,8 +193,11 @@ def run_cases(title, student_fn, cases, compare=compare_tensors, shown=describe)
         except KeyboardInterrupt:
             raise
         except BaseException as err:  # the student's code crashed (SystemExit too): say where, in their code
-            if isinstance(err, NotImplementedError) and _is_the_stub(err, number):
+            if isinstance(err, NotImplementedError) and _is_the_stub(err, number, student_fn):
                 return not_attempted(title)
+            if stub := _another_stub(err, student_fn):
+                raise ExerciseFailed(f"{header}\nyour function calls {stub}, which still raises NotImplementedError: "
+                                     f"write {stub} first (or call the course's version in its place)") from None
             raise ExerciseFailed(f"{header}\nyour function raised {type(err).__name__}: {message_of(err)}{_where(err)}") from None
         try:
             problem = compare(got, expected)

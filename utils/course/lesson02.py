@@ -31,21 +31,33 @@ def check_lucas_kanade_step(student_fn):
     return run_cases("lucas_kanade_step", student_fn, cases, compare=_compare_flow)
 
 
-def _compare_flow(got, expected):
-    """compare_tensors for a flow, naming the usual mistakes when it differs."""
+LUCAS_KANADE_HINTS = {
+    "not finite": "where the texture is flat the 2×2 system is singular (determinant 0): add the ridge to both "
+                  "diagonal entries, A = [[Σ Ix² + ridge, Σ IxIy], [Σ IxIy, Σ Iy² + ridge]]",
+    "sign": "the flow has the wrong sign: the system is A (u, v) = −(Σ Ix·It, Σ Iy·It)",
+    "other": "check the sign of It (frame1 − frame0), the window sums (a mean over the window), the ridge on the "
+             "diagonal, and the (u, v) order"}
+HORN_SCHUNCK_HINTS = {
+    "not finite": "the denominator α² + Ix² + Iy² is never 0 for α > 0: divide by it as a whole",
+    "sign": "the flow has the wrong sign: each iteration subtracts, u ← ū − Ix·(Ix·ū + Iy·v̄ + It) / (α² + Ix² + Iy²)",
+    "other": "check ū and v̄ (the mean of the 8 neighbours, without the pixel itself, with the border pixels repeated: "
+             "replicate padding, not zeros), α squared in the denominator, and that u and v are both updated from "
+             "the previous iteration's ū and v̄"}
+
+
+def _compare_flow(got, expected, hints=LUCAS_KANADE_HINTS):
+    """compare_tensors for a flow, naming the usual mistakes (`hints`: the estimator's) when it differs."""
     close = lambda candidate: compare_tensors(candidate, expected, atol=1e-3, rtol=1e-2) is None
     problem = compare_tensors(got, expected, atol=1e-3, rtol=1e-2)
     if problem is None or not isinstance(got, torch.Tensor) or got.shape != expected.shape or got.dtype != expected.dtype:
         return problem
     if not torch.isfinite(got).all():
-        return (problem + "\nhint: where the texture is flat the 2×2 system is singular (determinant 0): "
-                          "add the ridge to both diagonal entries, A = [[Σ Ix² + ridge, Σ IxIy], [Σ IxIy, Σ Iy² + ridge]]")
+        return f"{problem}\nhint: {hints['not finite']}"
     if close(-got):
-        return problem + "\nhint: the flow has the wrong sign: the system is A (u, v) = −(Σ Ix·It, Σ Iy·It)"
+        return f"{problem}\nhint: {hints['sign']}"
     if close(got.flip(1)):
         return problem + "\nhint: u and v are swapped: channel 0 is u (horizontal, along x), channel 1 is v (vertical)"
-    return (problem + "\nhint: check the sign of It (frame1 − frame0), the window sums (a mean over the window), "
-                      "the ridge on the diagonal, and the (u, v) order")
+    return f"{problem}\nhint: {hints['other']}"
 
 
 def check_horn_schunck_step(student_fn):
@@ -54,12 +66,12 @@ def check_horn_schunck_step(student_fn):
     moved = flow.backward_warp(texture, torch.tensor([-0.6, 0.3]).view(1, 2, 1, 1).expand(1, 2, 32, 32))
     other = data.smooth_texture(32, 32, seed=6)[None]
     cases = [("identical frames: zero flow", (texture, texture, 0.2, 10), flow.horn_schunck_step(texture, texture, 0.2, 10)),
-             ("one iteration from zero flow: ū = v̄ = 0, so the update is −I·It / (α² + Ix² + Iy²)", (texture, moved, 0.2, 1),
+             ("one iteration from zero flow: ū = v̄ = 0, so the update is −(Ix, Iy)·It / (α² + Ix² + Iy²)", (texture, moved, 0.2, 1),
               flow.horn_schunck_step(texture, moved, 0.2, 1)),
              ("a texture moved by (0.6, −0.3) pixels, 50 iterations (ū, v̄: the mean of the 8 neighbours, borders repeated)",
               (texture, moved, 0.2, 50), flow.horn_schunck_step(texture, moved, 0.2, 50)),
              ("two unrelated textures, a stronger smoothness α = 0.5", (texture, other, 0.5, 20), flow.horn_schunck_step(texture, other, 0.5, 20))]
-    return run_cases("horn_schunck_step", student_fn, cases, compare=_compare_flow)
+    return run_cases("horn_schunck_step", student_fn, cases, compare=lambda got, expected: _compare_flow(got, expected, HORN_SCHUNCK_HINTS))
 
 
 def check_psnr(student_fn):

@@ -30,9 +30,10 @@ VENUE_FIELDS = ("journal", "booktitle", "howpublished", "publisher", "note")
 NEW_ARXIV_ID = re.compile(r"(\d\d)(\d\d)\.\d{4,5}(v\d+)?")      # YYMM.NNNNN, since April 2007
 OLD_ARXIV_ID = re.compile(r"[a-z\-]+(\.[A-Z]{2})?/(\d\d)(\d\d)\d{3}(v\d+)?")   # archive/YYMMNNN, before
 # An author–year citation as the course writes it: "Shi et al. 2015", "Denton & Fergus 2018",
-# "Huang, Zhang, Heng, Shi & Zhou, ECCV 2022", and one name only inside parentheses: "(Otsu 1979)".
+# "Huang, Zhang, Heng, Shi & Zhou, ECCV 2022", "Lucas & Kanade (1981)", and one name only inside
+# parentheses: "(Otsu 1979)".
 _NAME = r"(?:van den |van |Le |Ó )?[A-Z][a-zß-ÿ'’]+(?:[A-Z][a-zß-ÿ'’]+)?(?:-[A-Z][a-zß-ÿ'’]+)*"   # LeCun; not MoCoGAN, DiT, ICLR
-_YEAR = r",? (?:[A-Z]{2,} )?((?:19|20)\d\d)\b"
+_YEAR = r",? \(?(?:[A-Z]{2,} )?((?:19|20)\d\d)\b"   # "Shi et al. 2015", "Shi et al. (2015)", "…, ECCV 2022"
 CITATION = re.compile(rf"\b({_NAME})(?: et al\.|(?:, {_NAME})*,? & {_NAME}){_YEAR}|\(({_NAME}){_YEAR}")
 
 
