@@ -629,9 +629,19 @@ LESSON10_MISTAKES = [
      "case 5 of 9 failed.*Hoogeboom"),
 ]
 
+def _reads_as_float(answer):
+    try:
+        return float(answer)
+    except (TypeError, ValueError):
+        return None
+
+
 LESSON11_MISTAKES = [
     (lesson11.check_sha256_matches, lambda path, expected: True, "case 3 of 5 failed.*another file's sha256"),
-    (lesson11.check_mark_number, _reads_the_whole_name, "(?s)case 5 of 11 failed.*'twenty'.*ValueError"),
+    (lesson11.check_mark_number, _reads_the_whole_name, "(?s)case 5 of 12 failed.*'twenty'.*ValueError"),
+    (lesson11.check_mark_number,    # no isfinite: infinity within an infinite tolerance
+     lambda answer, expected, tolerance: not isinstance(answer, bool) and _reads_as_float(answer) is not None
+     and abs(_reads_as_float(answer) - expected) <= tolerance, "case 12 of 12 failed.*infinity is never an answer"),
     (lesson11.check_constant_motion, _warps_the_wrong_way, "case 1 of 2 failed"),
 ]
 

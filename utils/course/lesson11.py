@@ -35,6 +35,7 @@ def check_mark_number(student_fn):
              for answer in (20, 20.005, 19.98, "20", "twenty", None, float("nan"), float("inf"), True)]
     cases.append(("answer True to 1 ± 0.5: a bool is not a number, though float(True) is 1", (True, 1, 0.5), quiz.is_close(True, 1, 0.5)))
     cases.append(("answer 0.125 to 0.125 with no tolerance", (0.125, 0.125, 0), True))
+    cases.append(("answer infinity with an infinite tolerance: infinity is never an answer", (float("inf"), 20, float("inf")), False))
     return run_cases("mark_number", student_fn, cases, compare=compare_bool)
 
 
