@@ -605,6 +605,7 @@ LESSON09_MISTAKES = [
      "(?s)case 1 of 4 failed.*a: expected mean position 1, got 0"),
 ]
 
+
 def test_resolve_imports_what_nothing_imported_yet(monkeypatch):
     import email.mime
     monkeypatch.delitem(sys.modules, "email.mime.audio", raising=False)
@@ -628,6 +629,7 @@ LESSON10_MISTAKES = [
          year == entry["year"] or entry["eprint"] is not None and references.arxiv_year(entry["eprint"]) == year),
      "case 5 of 9 failed.*Hoogeboom"),
 ]
+
 
 def _reads_as_float(answer):
     try:

@@ -120,8 +120,8 @@ def show_frames(videos, titles=None, every=1, max_frames=10, size=1.6, start=0, 
         grid = make_grid(frames, nrow=len(frames), padding=pad, pad_value=1.0)     # (3, H + 2p, n·(W + p) + p)
         ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
         width = frames.shape[-1] + pad
-        ax.set_xticks([pad + c * width + frames.shape[-1] / 2 for c in range(len(frames))],
-                      labels or [f"t={starts[r] + c * every}" for c in range(len(frames))], fontsize=8)
+        names = labels[:len(frames)] if labels else [f"t={starts[r] + c * every}" for c in range(len(frames))]
+        ax.set_xticks([pad + c * width + frames.shape[-1] / 2 for c in range(len(frames))], names, fontsize=8)
         ax.xaxis.tick_top()
         ax.tick_params(length=0, labeltop=r == 0 or len(set(starts)) > 1)
         ax.set_yticks([])
