@@ -90,6 +90,13 @@ def test_mp4_puts_its_index_first_so_browsers_play_while_loading(tmp_path):
     assert 0 <= data.find(b"moov") < data.find(b"mdat"), "faststart: the moov atom comes before the frames"
 
 
+def test_the_same_clip_encodes_to_the_same_frames_every_time():
+    from utils import data
+    clip, _ = data.load_clip("bikes", start=100, end=124, size=(240, 576))   # real texture, where it used to vary
+    first = videofile.reencode(clip, quality=28)
+    assert all(torch.equal(first, videofile.reencode(clip, quality=28)) for _ in range(5))
+
+
 def test_mp4_with_odd_size_is_padded(tmp_path):
     back, _ = videofile.read_video(videofile.write_video(tmp_path / "odd.mp4", torch.rand(3, 3, 15, 17)))
     assert back.shape == (3, 3, 16, 18)

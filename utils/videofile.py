@@ -172,7 +172,9 @@ def write_video(path, video, fps=10, quality=18, progress=True):
             stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
             stream.width, stream.height = frames.shape[2], frames.shape[1]
             stream.pix_fmt = "yuv420p"
-            stream.options = {"crf": str(quality), "preset": "fast"}
+            # x264's macroblock-tree rate control made the same clip encode to different files from run
+            # to run (measured on this machine's x264); without it every encode is reproducible
+            stream.options = {"crf": str(quality), "preset": "fast", "x264-params": "mbtree=0"}
             for frame in tqdm(frames, desc=f"writing {path.name}", unit="frame", leave=False, disable=not progress):
                 container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
             container.mux(stream.encode())
