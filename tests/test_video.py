@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from utils import data
 from utils import video as V
 from utils import videofile
 
@@ -86,12 +87,11 @@ def test_write_then_read_round_trip(tmp_path, suffix):
 
 
 def test_mp4_puts_its_index_first_so_browsers_play_while_loading(tmp_path):
-    data = videofile.write_video(tmp_path / "clip.mp4", _moving_square()).read_bytes()
-    assert 0 <= data.find(b"moov") < data.find(b"mdat"), "faststart: the moov atom comes before the frames"
+    written = videofile.write_video(tmp_path / "clip.mp4", _moving_square()).read_bytes()
+    assert 0 <= written.find(b"moov") < written.find(b"mdat"), "faststart: the moov atom comes before the frames"
 
 
 def test_the_same_clip_encodes_to_the_same_frames_every_time():
-    from utils import data
     clip, _ = data.load_clip("bikes", start=100, end=124, size=(240, 576))   # real texture, where it used to vary
     first = videofile.reencode(clip, quality=28)
     assert all(torch.equal(first, videofile.reencode(clip, quality=28)) for _ in range(5))
