@@ -125,6 +125,11 @@ def message_of(err):
         return f"(its message could not be printed: {type(inner).__name__}: {inner})"
 
 
+def _in_library(filename):
+    """Whether a traceback frame's file is the course's or an installed package's, not the student's."""
+    return any(part in filename for part in ("site-packages", "/utils/", "\\utils\\"))
+
+
 def _another_stub(err, student_fn):
     """The name of another exercise's function, still its stub, that raised `err` inside the
     student's function (detect_cuts calling a frame_differences not written yet); else None.
@@ -137,7 +142,7 @@ def _another_stub(err, student_fn):
     code = tb.tb_frame.f_code
     defined = tb.tb_frame.f_globals.get(code.co_name)
     if (code.co_name == getattr(student_fn, "__name__", None) or getattr(defined, "__code__", None) is not code
-            or any(part in code.co_filename for part in ("site-packages", "/utils/", "\\utils\\"))):
+            or _in_library(code.co_filename)):
         return None
     return code.co_name
 
@@ -152,8 +157,7 @@ def _is_the_stub(err, number, student_fn):
 
 def _where(err):
     """' (at line N: code)' for the innermost frame of the student's own code, if there is one."""
-    library = ("site-packages", "/utils/", "\\utils\\")
-    frames = [f for f in traceback.extract_tb(err.__traceback__)[1:] if not any(p in f.filename for p in library)]
+    frames = [f for f in traceback.extract_tb(err.__traceback__)[1:] if not _in_library(f.filename)]
     return f"\n(at line {frames[-1].lineno}: {frames[-1].line})" if frames and frames[-1].line else ""
 
 
